@@ -1,0 +1,76 @@
+"""The typed configuration of one adversarial training run."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+@dataclass
+class TrainConfig:
+    """Hyperparameters of the game and of the loop.
+
+    Args:
+        loss: ``minimax``, ``non_saturating`` (default), ``hinge`` or ``wasserstein``.
+        steps: number of generator updates to train for.
+        batch_size: samples per D and per G update.
+        n_critic: discriminator updates per generator update (5 is usual for WGAN-GP).
+        lr_g, lr_d: Adam learning rates.
+        betas_g, betas_d: Adam betas.
+        r1_gamma: weight of the R1 penalty on real data (0 disables).
+        r1_every: lazy regularization period for R1 (StyleGAN2): applied every N D steps,
+            scaled by N.
+        gp_lambda: gradient-penalty weight, used with the ``wasserstein`` loss.
+        ema_decay: decay of the generator's moving average (0 = plain copy).
+        grad_clip: clip each net's gradient norm to this value (None = no clipping).
+        precision: ``fp32``, ``bf16`` or ``fp16`` (autocast applies on CUDA only).
+        device: ``auto`` (cuda, mps, cpu in that order) or an explicit device.
+        seed: seeds data order, latents and weights; same seed, same losses on CPU.
+        log_every: steps between logged scalars.
+        checkpoint_every: steps between checkpoints (0 = only at the end).
+        keep_last: checkpoints kept besides the best one.
+        snapshot_every: steps between in-memory good states used for NaN rollback.
+        max_nonfinite: rollbacks allowed before training stops with an error.
+        tensorboard: write TensorBoard events in the run folder.
+    """
+
+    loss: str = "non_saturating"
+    steps: int = 2000
+    batch_size: int = 64
+    n_critic: int = 1
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    betas_g: tuple[float, float] = (0.5, 0.999)
+    betas_d: tuple[float, float] = (0.5, 0.999)
+    r1_gamma: float = 0.0
+    r1_every: int = 16
+    gp_lambda: float = 10.0
+    ema_decay: float = 0.999
+    grad_clip: float | None = None
+    precision: str = "fp32"
+    device: str = "auto"
+    seed: int = 0
+    log_every: int = 50
+    checkpoint_every: int = 0
+    keep_last: int = 3
+    snapshot_every: int = 50
+    max_nonfinite: int = 3
+    tensorboard: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (tuples become lists)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """Build from a dict, rejecting unknown keys with a clear message."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown training option(s): {', '.join(unknown)}")
+        kw = dict(data)
+        for key in ("betas_g", "betas_d"):
+            if key in kw and kw[key] is not None:
+                kw[key] = tuple(kw[key])
+        return cls(**kw)

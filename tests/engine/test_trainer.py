@@ -1,0 +1,127 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from socialgan.engine import LOSSES
+from socialgan.engine.checkpoint import list_checkpoints, read_checkpoint
+from socialgan.errors import TrainingError
+
+from .toy import make_trainer
+
+HERE = Path(__file__).parent
+
+
+def _weights(trainer):
+    return {k: v.clone() for k, v in trainer.state_tensors().items() if not k.startswith("rng")}
+
+
+@pytest.mark.parametrize("loss", list(LOSSES))
+@pytest.mark.parametrize("conditional", [False, True])
+def test_one_step_updates_both_players(loss, conditional):
+    t = make_trainer(loss=loss, conditional=conditional, n_critic=2, steps=1)
+    g0 = [p.clone() for p in t.G.parameters()]
+    d0 = [p.clone() for p in t.D.parameters()]
+    t.fit()
+    assert t.step == 1 and t.d_steps == 2
+    assert any(not torch.equal(a, b) for a, b in zip(g0, t.G.parameters(), strict=True))
+    assert any(not torch.equal(a, b) for a, b in zip(d0, t.D.parameters(), strict=True))
+    assert all(torch.isfinite(torch.tensor(v)) for v in t.history[-1].values())
+
+
+def test_r1_and_clipping_and_ema_run():
+    t = make_trainer(r1_gamma=1.0, r1_every=2, grad_clip=0.5, ema_decay=0.9, steps=6, log_every=1)
+    t.fit()
+    assert "r1" in t.history[0]
+    assert any(
+        not torch.equal(a, b)
+        for a, b in zip(t.G.parameters(), t.ema.shadow.parameters(), strict=True)
+    )
+
+
+def test_same_seed_same_losses_and_other_seed_differs():
+    a = make_trainer(seed=3).fit().history
+    b = make_trainer(seed=3).fit().history
+    c = make_trainer(seed=4).fit().history
+    strip = [[{k: v for k, v in r.items() if k != "steps_per_sec"} for r in h] for h in (a, b, c)]
+    assert strip[0] == strip[1] != strip[2]
+
+
+def test_resume_reaches_the_same_weights(tmp_path):
+    full = make_trainer(tmp_path / "full", steps=30).fit()
+    part = make_trainer(tmp_path / "part", steps=30)
+    part.fit(steps=12)
+    resumed = make_trainer(tmp_path / "part", steps=30)
+    assert resumed.resume()
+    assert resumed.step == 12
+    resumed.fit()
+    wf, wr = _weights(full), _weights(resumed)
+    assert wf.keys() == wr.keys()
+    for k in wf:
+        assert torch.equal(wf[k], wr[k]), k
+    # stats.jsonl has each logged step once, in order
+    steps = [
+        json.loads(s)["step"] for s in (tmp_path / "part/stats.jsonl").read_text().splitlines()
+    ]
+    assert steps == sorted(set(steps))
+
+
+def test_resume_after_sigkill(tmp_path):
+    total = 400
+    run = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, str(HERE / "toy.py"), str(run), str(total)])
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list_checkpoints(run / "checkpoints")) < 3:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    ckpts = list_checkpoints(run / "checkpoints")
+    assert ckpts, "the child wrote no checkpoint before it was killed"
+    assert ckpts[-1][0] < total, "the child finished before the kill; raise total"
+    for _, path in ckpts:  # everything visible is complete and readable
+        read_checkpoint(path)
+    resumed = make_trainer(run, steps=total, checkpoint_every=5, keep_last=100)
+    assert resumed.resume()
+    resumed.fit()
+    full = make_trainer(tmp_path / "full", steps=total).fit()
+    wf, wr = _weights(full), _weights(resumed)
+    for k in wf:
+        assert torch.equal(wf[k], wr[k]), k
+
+
+def test_nan_guard_rolls_back_and_continues(tmp_path, capsys):
+    t = make_trainer(tmp_path, steps=20, snapshot_every=5)
+    t.D.nan_after, t.D.nan_calls = 21, 1  # one poisoned D output during step ~11
+    t.fit()
+    assert t.step == 20 and t.nonfinite_events == 1
+    assert "rolled back" in capsys.readouterr().err
+    for v in _weights(t).values():
+        assert torch.isfinite(v.float()).all()
+
+
+def test_nan_guard_stops_with_clear_error_and_no_poisoned_checkpoint(tmp_path):
+    t = make_trainer(tmp_path, steps=20, checkpoint_every=2, max_nonfinite=2)
+    t.D.nan_after = 13  # NaN forever from here on
+    with pytest.raises(TrainingError, match="non-finite"):
+        t.fit()
+    for _, path in list_checkpoints(tmp_path / "checkpoints"):
+        tensors, _ = read_checkpoint(path)
+        assert all(torch.isfinite(v.float()).all() for v in tensors.values())
+
+
+def test_checkpoint_rotation_keeps_last_k_and_best(tmp_path):
+    calls = iter([5.0, 1.0, 3.0, 4.0, 6.0, 7.0])
+    t = make_trainer(tmp_path, steps=12, checkpoint_every=2, keep_last=2)
+    t.evaluate, t.eval_every, t.metric = (lambda tr: {"score": next(calls)}), 2, "score"
+    t.fit()
+    names = [p.name for _, p in list_checkpoints(tmp_path / "checkpoints")]
+    best = json.loads((tmp_path / "checkpoints/best.json").read_text())
+    assert best["step"] == 4 and best["value"] == 1.0
+    assert names == ["step-0000004", "step-0000010", "step-0000012"]
+    assert not list((tmp_path / "checkpoints").glob(".tmp-*"))

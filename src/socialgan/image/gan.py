@@ -1,0 +1,368 @@
+"""``ImageGAN``: the image generator behind a CTGAN/SDV-style ``fit``/``sample`` API."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import Tensor
+
+from ..engine import TensorBatches, TrainConfig, Trainer, seed_everything
+from ..engine.checkpoint import atomic_write_bytes, atomic_write_json
+from ..engine.plots import plot_losses
+from ..errors import DataError
+from .dataset import ImageDataset
+from .grid import save_grid
+from .nets import build_nets, default_optim
+
+MODEL_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+_TRAIN_KEYS = {f.name for f in fields(TrainConfig)}
+
+
+class ImageGAN:
+    """An image GAN: build the nets, play the game, sample images.
+
+    Args:
+        arch: ``"seed"`` (the seed design's MLP) or ``"dcgan"`` (conv nets, 28/32/64 px).
+        img_size: side of the square images; default: taken from the data in ``fit``.
+        channels: 1 (grey) or 3; default: taken from the data.
+        z_dim: latent size (100).
+        conditional: class-conditional generator and projection discriminator, so that
+            ``sample(labels=...)`` can ask for "a post of class k". Needs labelled data.
+        spectral_norm: spectral normalization in D.
+        width: base channel count of the DCGAN nets (64).
+        upsample: ``"transposed"`` or ``"nearest"`` (upsample + conv) in the DCGAN G.
+        run_dir: folder for the run (config, stats, samples, checkpoints, exported model);
+            None trains in memory.
+        sample_every: steps between sample grids written to ``run_dir/samples/``.
+        progress: None = progress bar on a terminal, plain lines otherwise; False = quiet.
+        **train: any :class:`~socialgan.engine.TrainConfig` field (``loss``, ``steps``,
+            ``batch_size``, ``n_critic``, ``lr_g``, ``r1_gamma``, ``ema_decay``, ``seed``...).
+            Learning rates and betas default to the architecture's preset.
+
+    Example:
+        >>> from socialgan.image import ImageGAN, load_source
+        >>> gan = ImageGAN("dcgan", steps=1500).fit(load_source("mnist5k"))  # doctest: +SKIP
+        >>> images = gan.sample(16, seed=0)  # (16, 1, 28, 28) in [0, 1]  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        arch: str = "dcgan",
+        *,
+        img_size: int | None = None,
+        channels: int | None = None,
+        z_dim: int = 100,
+        conditional: bool = False,
+        spectral_norm: bool = False,
+        width: int = 64,
+        upsample: str = "transposed",
+        run_dir: str | Path | None = None,
+        sample_every: int = 0,
+        progress: bool | None = None,
+        **train: Any,
+    ) -> None:
+        unknown = sorted(set(train) - _TRAIN_KEYS)
+        if unknown:
+            raise ValueError(
+                f"unknown option(s) {', '.join(unknown)}; training options are: "
+                + ", ".join(sorted(_TRAIN_KEYS - {"extra"}))
+            )
+        preset = default_optim(arch)
+        lr, betas = preset["lr"], tuple(preset["betas"])
+        train = {"lr_g": lr, "lr_d": lr, "betas_g": betas, "betas_d": betas, **train}
+        self.train_config = TrainConfig.from_dict(train)
+        self.net_config: dict[str, Any] = {
+            "arch": arch,
+            "img_size": img_size,
+            "channels": channels,
+            "z_dim": z_dim,
+            "num_classes": 0,
+            "conditional": conditional,
+            "spectral_norm": spectral_norm,
+            "width": width,
+            "upsample": upsample,
+        }
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.sample_every = sample_every
+        self.progress = progress
+        self.generator: torch.nn.Module | None = None
+        self.ema_generator: torch.nn.Module | None = None
+        self.discriminator: torch.nn.Module | None = None
+        self.trainer: Trainer | None = None
+        self.data_info: dict[str, Any] = {}
+        self.class_names: list[str] | None = None
+        self.metrics: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ build
+    def _build(self) -> None:
+        cfg = self.net_config
+        g, d = build_nets(
+            cfg["arch"],
+            img_size=cfg["img_size"],
+            channels=cfg["channels"],
+            z_dim=cfg["z_dim"],
+            num_classes=cfg["num_classes"],
+            spectral_norm=cfg["spectral_norm"],
+            width=cfg["width"],
+            upsample=cfg["upsample"],
+        )
+        self.generator, self.discriminator = g, d
+
+    def _to_net_range(self, images: Tensor) -> Tensor:
+        assert self.generator is not None
+        lo, hi = self.generator.out_range
+        return images * (hi - lo) + lo
+
+    def _from_net_range(self, x: Tensor) -> Tensor:
+        assert self.generator is not None
+        lo, hi = self.generator.out_range
+        return ((x - lo) / (hi - lo)).clamp(0, 1)
+
+    # -------------------------------------------------------------------- fit
+    def fit(self, data: ImageDataset | Tensor, *, resume: bool = False) -> ImageGAN:
+        """Train on ``data`` (an :class:`ImageDataset` or an ``(N, C, H, W)`` tensor in [0, 1]).
+
+        With ``resume=True`` and a ``run_dir`` holding checkpoints, training continues from
+        the newest one and reaches the same weights as an uninterrupted run.
+        """
+        if isinstance(data, Tensor):
+            data = ImageDataset(images=data.float(), name="tensor")
+        cfg = self.net_config
+        for key, value in (("img_size", data.size), ("channels", data.channels)):
+            if cfg[key] is None:
+                cfg[key] = value
+            elif cfg[key] != value:
+                raise DataError(
+                    f"{data.name}: images have {key}={value} but the model was built for "
+                    f"{key}={cfg[key]}; resize the data (--set data.size=...) or change the model"
+                )
+        if cfg["conditional"]:
+            if data.labels is None or data.num_classes < 2:
+                raise DataError(f"{data.name}: a conditional GAN needs labelled data")
+            cfg["num_classes"] = data.num_classes
+            self.class_names = data.class_names
+        self.data_info = {"name": data.name, "n": len(data), "num_classes": data.num_classes}
+        tc = self.train_config
+        seed_everything(tc.seed)
+        self._build()
+        assert self.generator is not None and self.discriminator is not None
+        x = self._to_net_range(data.images)
+        y = data.labels if cfg["conditional"] else None
+        batches = TensorBatches(x, y, batch_size=tc.batch_size, seed=tc.seed)
+        if self.run_dir is not None:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            atomic_write_json(self.run_dir / "config.json", self.config_dict())
+        self.trainer = Trainer(
+            self.generator,
+            self.discriminator,
+            batches,
+            tc,
+            self.run_dir,
+            model_config=self.net_config,
+            on_sample=self._write_samples if self.run_dir is not None else None,
+            sample_every=self.sample_every,
+            progress=self.progress,
+        )
+        self.ema_generator = self.trainer.ema.shadow
+        if resume and self.run_dir is not None:
+            self.trainer.resume()
+        self.trainer.fit()
+        if self.run_dir is not None:
+            self._write_samples(self.trainer, self.trainer.step)
+            plot_losses(self.trainer.history, self.run_dir / "losses.png", title=cfg["arch"])
+        return self
+
+    def _write_samples(self, trainer: Trainer, step: int) -> None:
+        assert self.run_dir is not None
+        n = 64
+        labels = None
+        if self.net_config["num_classes"]:
+            k = self.net_config["num_classes"]
+            labels = torch.arange(n) % k
+        images = self.sample(n, seed=1234, labels=labels)
+        save_grid(images, self.run_dir / "samples" / f"step-{step:07d}.png", nrow=8)
+
+    # ----------------------------------------------------------------- sample
+    def _require_fitted(self) -> tuple[torch.nn.Module, torch.nn.Module]:
+        if self.generator is None:
+            raise RuntimeError("this ImageGAN is not fitted: call fit() or from_pretrained()")
+        return self.ema_generator or self.generator, self.generator
+
+    @torch.no_grad()
+    def sample(
+        self,
+        n: int,
+        seed: int | None = None,
+        labels: Tensor | list[int] | int | None = None,
+        *,
+        ema: bool = True,
+        batch_size: int = 1000,
+    ) -> Tensor:
+        """Draw ``n`` images ``(n, C, H, W)`` in [0, 1].
+
+        Args:
+            n: number of images.
+            seed: latent seed (same seed, same images); None draws from the global RNG.
+            labels: class ids for a conditional model: one int for all, or ``n`` ids;
+                default cycles through the classes.
+            ema: use the moving-average generator (better samples) rather than the live one.
+        """
+        g_ema, g_live = self._require_fitted()
+        g = g_ema if ema else g_live
+        was_training = g.training
+        g.eval()
+        device = next(g.parameters()).device
+        gen = torch.Generator().manual_seed(seed) if seed is not None else None
+        z = torch.randn(n, self.net_config["z_dim"], generator=gen)
+        y = self._labels(n, labels)
+        out = []
+        for i in range(0, n, batch_size):
+            zi = z[i : i + batch_size].to(device)
+            yi = None if y is None else y[i : i + batch_size].to(device)
+            out.append(self._from_net_range(g(zi, yi)).cpu())
+        g.train(was_training)
+        return torch.cat(out)
+
+    def _labels(self, n: int, labels: Tensor | list[int] | int | None) -> Tensor | None:
+        k = self.net_config["num_classes"]
+        if not k:
+            if labels is not None:
+                raise ValueError("labels given, but this model is not class-conditional")
+            return None
+        if labels is None:
+            return torch.arange(n) % k
+        y = torch.full((n,), labels) if isinstance(labels, int) else torch.as_tensor(labels)
+        y = y.long()
+        if y.shape != (n,):
+            raise ValueError(f"expected {n} labels, got shape {tuple(y.shape)}")
+        if int(y.min()) < 0 or int(y.max()) >= k:
+            raise ValueError(f"labels must be in [0, {k - 1}]")
+        return y
+
+    @torch.no_grad()
+    def interpolate(self, steps: int = 8, seed: int = 0, label: int | None = None) -> Tensor:
+        """Images along a spherical path between two latents (``steps`` frames)."""
+        g, _ = self._require_fitted()
+        gen = torch.Generator().manual_seed(seed)
+        a, b = torch.randn(2, self.net_config["z_dim"], generator=gen)
+        omega = torch.arccos((a / a.norm()).dot(b / b.norm()).clamp(-1, 1))
+        t = torch.linspace(0, 1, steps)[:, None]
+        z = (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
+        y = None
+        if self.net_config["num_classes"]:
+            y = torch.full((steps,), 0 if label is None else label, dtype=torch.long)
+        g.eval()
+        device = next(g.parameters()).device
+        return self._from_net_range(g(z.to(device), None if y is None else y.to(device))).cpu()
+
+    # ------------------------------------------------------------ persistence
+    def config_dict(self) -> dict[str, Any]:
+        """The resolved configuration (nets, training, data) as JSON-ready dict."""
+        return {
+            "model_type": "socialgan.ImageGAN",
+            "net": self.net_config,
+            "train": self.train_config.to_dict(),
+            "data": self.data_info,
+            "class_names": self.class_names,
+        }
+
+    def save_pretrained(self, directory: str | Path, metrics: dict[str, Any] | None = None) -> Path:
+        """Write ``config.json``, ``model.safetensors`` (EMA G, G, D) and a model card."""
+        g_ema, g_live = self._require_fitted()
+        assert self.discriminator is not None
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        tensors = {}
+        for prefix, module in (("G_ema", g_ema), ("G", g_live), ("D", self.discriminator)):
+            for k, v in module.state_dict().items():
+                tensors[f"{prefix}.{k}"] = v.detach().cpu().contiguous().clone()
+        tmp = directory / f".{MODEL_FILE}.tmp"
+        save_file(tensors, str(tmp))
+        atomic_write_bytes(directory / MODEL_FILE, tmp.read_bytes())
+        tmp.unlink()
+        if metrics:
+            self.metrics = metrics
+        atomic_write_json(directory / CONFIG_FILE, {**self.config_dict(), "metrics": self.metrics})
+        atomic_write_bytes(directory / "README.md", self._model_card().encode())
+        return directory
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path, device: str = "cpu") -> ImageGAN:
+        """Load a model written by :meth:`save_pretrained` (safetensors + JSON only)."""
+        directory = Path(directory)
+        cfg_path, model_path = directory / CONFIG_FILE, directory / MODEL_FILE
+        for p in (cfg_path, model_path):
+            if not p.is_file():
+                raise DataError(f"{p}: missing; is {directory} a saved ImageGAN?")
+        try:
+            cfg = json.loads(cfg_path.read_text())
+        except json.JSONDecodeError as e:
+            raise DataError(f"{cfg_path}: not valid JSON ({e})") from e
+        if cfg.get("model_type") != "socialgan.ImageGAN":
+            raise DataError(f"{cfg_path}: model_type is {cfg.get('model_type')!r}, not an ImageGAN")
+        net = cfg["net"]
+        train = {k: v for k, v in cfg["train"].items() if k != "extra"}
+        self = cls(
+            net["arch"],
+            img_size=net["img_size"],
+            channels=net["channels"],
+            z_dim=net["z_dim"],
+            conditional=net["conditional"],
+            spectral_norm=net["spectral_norm"],
+            width=net["width"],
+            upsample=net["upsample"],
+            **train,
+        )
+        self.net_config["num_classes"] = net["num_classes"]
+        self.data_info = cfg.get("data", {})
+        self.class_names = cfg.get("class_names")
+        self.metrics = cfg.get("metrics", {})
+        self._build()
+        assert self.generator is not None and self.discriminator is not None
+        tensors = load_file(str(model_path), device=device)
+        ema = copy.deepcopy(self.generator)
+        for prefix, module in (("G_ema", ema), ("G", self.generator), ("D", self.discriminator)):
+            head = prefix + "."
+            module.load_state_dict(
+                {k[len(head) :]: v for k, v in tensors.items() if k.startswith(head)}
+            )
+        self.ema_generator = ema.eval().to(device)
+        self.generator.to(device)
+        self.discriminator.to(device)
+        return self
+
+    def _model_card(self) -> str:
+        cfg, data = self.net_config, self.data_info
+        lines = [
+            f"# socialgan ImageGAN ({cfg['arch']})",
+            "",
+            f"- Architecture: `{cfg['arch']}`, "
+            f"{cfg['img_size']}x{cfg['img_size']}x{cfg['channels']},"
+            f" z_dim {cfg['z_dim']}, conditional: {bool(cfg['num_classes'])},"
+            f" spectral norm: {cfg['spectral_norm']}",
+            f"- Training data: {data.get('name', '?')} ({data.get('n', '?')} images)",
+            f"- Loss: {self.train_config.loss}, steps: {self.train_config.steps},"
+            f" batch size: {self.train_config.batch_size}, seed: {self.train_config.seed}",
+            "",
+            "## Metrics",
+        ]
+        if self.metrics:
+            lines += [f"- {k}: {v}" for k, v in self.metrics.items()]
+        else:
+            lines.append("- none recorded (run `socialgan image evaluate`)")
+        lines += [
+            "",
+            "## Intended use and limits",
+            "Research and testing of moderation pipelines (synthetic training data, detector",
+            "stress tests). Small CPU-trained model: samples are low-resolution and imperfect.",
+            "Do not use generated images to deceive people.",
+            "",
+        ]
+        return "\n".join(lines)

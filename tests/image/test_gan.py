@@ -1,0 +1,87 @@
+import json
+
+import pytest
+import torch
+
+from socialgan.errors import DataError
+from socialgan.image.dataset import ImageDataset
+from socialgan.image.gan import ImageGAN
+
+
+def _digits(n=128, size=28, classes=4):
+    g = torch.Generator().manual_seed(0)
+    labels = torch.arange(n) % classes
+    images = torch.rand(n, 1, size, size, generator=g) * 0.2
+    for i in range(n):  # a bright bar whose position depends on the class
+        c = int(labels[i])
+        images[i, 0, 4 + 5 * c : 7 + 5 * c, 4:24] = 1.0
+    return ImageDataset(images, labels, classes, "bars", [str(c) for c in range(classes)])
+
+
+TINY = dict(width=8, steps=3, batch_size=16, log_every=1, progress=False, tensorboard=False)
+
+
+@pytest.mark.parametrize("arch", ["seed", "dcgan"])
+def test_fit_sample_save_load(tmp_path, arch):
+    gan = ImageGAN(arch, **TINY).fit(_digits())
+    x = gan.sample(10, seed=1)
+    assert x.shape == (10, 1, 28, 28) and 0 <= x.min() and x.max() <= 1
+    assert torch.equal(x, gan.sample(10, seed=1))
+    assert not torch.equal(x, gan.sample(10, seed=2))
+    gan.save_pretrained(tmp_path / "m", metrics={"fld": 1.5})
+    assert {p.name for p in (tmp_path / "m").iterdir()} == {
+        "config.json",
+        "model.safetensors",
+        "README.md",
+    }
+    assert "fld: 1.5" in (tmp_path / "m/README.md").read_text()
+    again = ImageGAN.from_pretrained(tmp_path / "m")
+    assert torch.equal(again.sample(10, seed=1), x)
+    assert again.interpolate(steps=5).shape == (5, 1, 28, 28)
+
+
+def test_conditional_sampling_respects_labels(tmp_path):
+    gan = ImageGAN("dcgan", conditional=True, **TINY).fit(_digits())
+    assert gan.net_config["num_classes"] == 4
+    assert gan.sample(4, seed=0, labels=2).shape == (4, 1, 28, 28)
+    with pytest.raises(ValueError, match=r"\[0, 3\]"):
+        gan.sample(4, labels=9)
+    plain = ImageGAN("dcgan", **TINY).fit(_digits())
+    with pytest.raises(ValueError, match="not class-conditional"):
+        plain.sample(2, labels=1)
+
+
+def test_run_folder_is_self_describing(tmp_path):
+    run = tmp_path / "run"
+    ImageGAN("dcgan", run_dir=run, sample_every=2, **{**TINY, "tensorboard": True}).fit(_digits())
+    cfg = json.loads((run / "config.json").read_text())
+    assert cfg["net"]["arch"] == "dcgan" and cfg["train"]["steps"] == 3
+    assert (run / "samples/step-0000002.png").is_file()
+    assert (run / "losses.png").is_file()
+    assert list(run.glob("events.out.tfevents.*"))
+    assert len((run / "stats.jsonl").read_text().splitlines()) == 3
+    assert (run / "checkpoints/step-0000003").is_dir()
+
+
+def test_errors_are_clear(tmp_path):
+    with pytest.raises(ValueError, match="unknown option"):
+        ImageGAN("dcgan", stepz=3)
+    with pytest.raises(DataError, match="img_size=32"):
+        ImageGAN("dcgan", img_size=32, **TINY).fit(_digits())
+    unlabelled = ImageDataset(torch.rand(32, 1, 28, 28), name="plain")
+    with pytest.raises(DataError, match="labelled"):
+        ImageGAN("dcgan", conditional=True, **TINY).fit(unlabelled)
+    with pytest.raises(DataError, match="missing"):
+        ImageGAN.from_pretrained(tmp_path)
+    with pytest.raises(RuntimeError, match="not fitted"):
+        ImageGAN("seed").sample(2)
+
+
+def test_resume_through_the_image_api(tmp_path):
+    data = _digits()
+    opts = {**TINY, "steps": 8, "checkpoint_every": 4}
+    full = ImageGAN("seed", run_dir=tmp_path / "a", **opts).fit(data)
+    ImageGAN("seed", run_dir=tmp_path / "b", **{**opts, "steps": 4}).fit(data)
+    resumed = ImageGAN("seed", run_dir=tmp_path / "b", **opts).fit(data, resume=True)
+    assert resumed.trainer.step == 8
+    assert torch.equal(full.sample(6, seed=0), resumed.sample(6, seed=0))

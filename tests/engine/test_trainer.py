@@ -24,12 +24,13 @@ def _weights(trainer):
 
 @pytest.mark.parametrize("loss", list(LOSSES))
 @pytest.mark.parametrize("conditional", [False, True])
-def test_one_step_updates_both_players(loss, conditional):
-    t = make_trainer(loss=loss, conditional=conditional, n_critic=2, steps=1)
+@pytest.mark.parametrize("n_critic", [1, 2])
+def test_one_step_updates_both_players(loss, conditional, n_critic):
+    t = make_trainer(loss=loss, conditional=conditional, n_critic=n_critic, steps=1)
     g0 = [p.clone() for p in t.G.parameters()]
     d0 = [p.clone() for p in t.D.parameters()]
     t.fit()
-    assert t.step == 1 and t.d_steps == 2
+    assert t.step == 1 and t.d_steps == n_critic
     assert any(not torch.equal(a, b) for a, b in zip(g0, t.G.parameters(), strict=True))
     assert any(not torch.equal(a, b) for a, b in zip(d0, t.D.parameters(), strict=True))
     assert all(torch.isfinite(torch.tensor(v)) for v in t.history[-1].values())
@@ -125,3 +126,22 @@ def test_checkpoint_rotation_keeps_last_k_and_best(tmp_path):
     assert best["step"] == 4 and best["value"] == 1.0
     assert names == ["step-0000004", "step-0000010", "step-0000012"]
     assert not list((tmp_path / "checkpoints").glob(".tmp-*"))
+
+
+def test_reusing_the_fake_batch_saves_a_generator_forward():
+    calls = {}
+    for reuse in (True, False):
+        t = make_trainer(steps=4, reuse_fake=reuse)
+        count = [0]
+        t.G.register_forward_hook(lambda *a, c=count: c.__setitem__(0, c[0] + 1))
+        t.fit()
+        calls[reuse] = count[0]
+        assert all(torch.isfinite(v.float()).all() for v in _weights(t).values())
+    assert calls == {True: 4, False: 8}
+
+
+def test_cpu_budget_stops_training_and_checkpoints(tmp_path):
+    t = make_trainer(tmp_path, steps=10**6)
+    t.fit(cpu_seconds=0.5)
+    assert 0 < t.step < 10**6
+    assert list_checkpoints(tmp_path / "checkpoints")[-1][0] == t.step

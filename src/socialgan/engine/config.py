@@ -32,6 +32,8 @@ class TrainConfig:
         snapshot_every: steps between in-memory good states used for NaN rollback.
         max_nonfinite: rollbacks allowed before training stops with an error.
         tensorboard: write TensorBoard events in the run folder.
+        reuse_fake: with ``n_critic=1``, reuse the D step's fake batch for the G step
+            (one generator forward per step instead of two).
     """
 
     loss: str = "non_saturating"
@@ -56,6 +58,7 @@ class TrainConfig:
     snapshot_every: int = 50
     max_nonfinite: int = 3
     tensorboard: bool = True
+    reuse_fake: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -4,7 +4,10 @@ Each step runs the phases of the game in a fixed order:
 
 1. ``n_critic`` times **D main** (+ gradient penalty for WGAN-GP, + lazy **D reg** R1
    every ``r1_every`` D steps): real batch vs. a detached fake batch.
-2. **G main**: fresh latents, D frozen, the generator's objective.
+2. **G main**: D frozen, the generator's objective. With ``n_critic=1`` and
+   ``reuse_fake`` (default) the D step's fake batch is generated with gradients and reused
+   here, as in the PyTorch DCGAN example, which saves one generator forward per step;
+   otherwise fresh latents are drawn.
 3. EMA update of the generator.
 
 Every loss and gradient norm is checked before an optimizer step: a non-finite value
@@ -124,6 +127,7 @@ class Trainer:
         self.metric, self.metric_mode = metric, metric_mode
         self.progress = progress
         self._snapshot: dict[str, Any] | None = None
+        self._reuse: tuple[Tensor, Tensor | None] | None = None
         self._take_snapshot()
 
     # ----------------------------------------------------------------- sampling
@@ -151,9 +155,12 @@ class Trainer:
             raise TrainingError("the generator is class-conditional but the data have no labels")
         z, _ = self.sample_latent(real.shape[0])
         do_r1 = cfg.r1_gamma > 0 and self.d_steps % cfg.r1_every == 0
+        reuse = cfg.reuse_fake and cfg.n_critic == 1
         with autocast_context(self.device, cfg.precision):
-            with torch.no_grad():
-                fake = self.G(z, y)
+            with torch.set_grad_enabled(reuse):
+                fake_g = self.G(z, y)
+            self._reuse = (fake_g, y) if reuse else None
+            fake = fake_g.detach()
             if do_r1:
                 real = real.detach().requires_grad_(True)
             real_logits = self.D(real, y)
@@ -185,11 +192,16 @@ class Trainer:
     def g_step(self) -> dict[str, Tensor] | None:
         """One generator update (D frozen), then the EMA update."""
         cfg = self.config
-        z, y = self.sample_latent(self.data_batch_size)
+        if self._reuse is not None:  # the D step's fake batch, still attached to G's graph
+            fake, y = self._reuse
+            self._reuse = None
+        else:
+            z, y = self.sample_latent(self.data_batch_size)
+            with autocast_context(self.device, cfg.precision):
+                fake = self.G(z, y)
         self.D.requires_grad_(False)
         try:
             with autocast_context(self.device, cfg.precision):
-                fake = self.G(z, y)
                 loss = self.loss.g_loss(self.D(fake, y).float())
             self.opt_g.zero_grad(set_to_none=True)
             self.scaler_g.scale(loss).backward()
@@ -235,6 +247,7 @@ class Trainer:
 
     def _rollback(self, what: str, loss: float, gnorm: float) -> None:
         self.nonfinite_events += 1
+        self._reuse = None
         self.opt_g.zero_grad(set_to_none=True)
         self.opt_d.zero_grad(set_to_none=True)
         if self.nonfinite_events > self.config.max_nonfinite:
@@ -258,10 +271,15 @@ class Trainer:
         )
 
     # ---------------------------------------------------------------- the loop
-    def fit(self, steps: int | None = None) -> Trainer:
-        """Train until ``steps`` (default ``config.steps``) generator steps are done."""
+    def fit(self, steps: int | None = None, *, cpu_seconds: float | None = None) -> Trainer:
+        """Train until ``steps`` (default ``config.steps``) generator steps are done.
+
+        ``cpu_seconds`` also stops training once this process has used that much CPU time
+        (all threads), a budget that stays fair when the machine is shared.
+        """
         cfg = self.config
         total = cfg.steps if steps is None else steps
+        cpu_start = time.process_time()
         logger = StatsLogger(
             self.run_dir,
             total_steps=total,
@@ -277,6 +295,11 @@ class Trainer:
         t_last, n_last = time.perf_counter(), self.step
         try:
             while self.step < total:
+                if cpu_seconds is not None and time.process_time() - cpu_start > cpu_seconds:
+                    logger.message(f"CPU budget of {cpu_seconds:.0f}s spent at step {self.step}")
+                    if self.run_dir is not None:
+                        self.save_checkpoint()
+                    break
                 self._rollback_msg = ""
                 out = self.train_step()
                 if out is None:

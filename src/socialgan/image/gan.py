@@ -126,11 +126,18 @@ class ImageGAN:
         return ((x - lo) / (hi - lo)).clamp(0, 1)
 
     # -------------------------------------------------------------------- fit
-    def fit(self, data: ImageDataset | Tensor, *, resume: bool = False) -> ImageGAN:
+    def fit(
+        self,
+        data: ImageDataset | Tensor,
+        *,
+        resume: bool = False,
+        cpu_seconds: float | None = None,
+    ) -> ImageGAN:
         """Train on ``data`` (an :class:`ImageDataset` or an ``(N, C, H, W)`` tensor in [0, 1]).
 
         With ``resume=True`` and a ``run_dir`` holding checkpoints, training continues from
         the newest one and reaches the same weights as an uninterrupted run.
+        ``cpu_seconds`` stops training early once the process has used that much CPU time.
         """
         if isinstance(data, Tensor):
             data = ImageDataset(images=data.float(), name="tensor")
@@ -173,7 +180,7 @@ class ImageGAN:
         self.ema_generator = self.trainer.ema.shadow
         if resume and self.run_dir is not None:
             self.trainer.resume()
-        self.trainer.fit()
+        self.trainer.fit(cpu_seconds=cpu_seconds)
         if self.run_dir is not None:
             self._write_samples(self.trainer, self.trainer.step)
             plot_losses(self.trainer.history, self.run_dir / "losses.png", title=cfg["arch"])

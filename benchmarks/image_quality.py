@@ -1,0 +1,122 @@
+"""Image quality on Fashion-MNIST: DCGAN vs the seed MLP at the same CPU budget.
+
+Protocol: both models train on the 60,000 Fashion-MNIST training images
+(``../shared/data/images/fashion-mnist``) with the non-saturating loss, batch 64, their
+Adam presets and an EMA generator, each until it has used ``--minutes`` of process CPU
+time (all threads counted, so a shared machine does not inflate the budget). Each then
+draws 10,000 samples (EMA generator, seed 0) that are scored against the 10,000 test
+images in the feature space of the shipped Fashion-MNIST feature net (FLD = Frechet
+distance of those features; not FID). The real-vs-real floor compares 10,000 training
+images with the same test images.
+
+Run: ``python benchmarks/image_quality.py`` (``--quick`` for a smoke version).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import RESULTS, machine, write_results  # noqa: E402
+from socialgan.image.data import load_fashion_mnist  # noqa: E402
+from socialgan.image.gan import ImageGAN  # noqa: E402
+from socialgan.image.grid import save_grid  # noqa: E402
+from socialgan.image.metrics import evaluate_samples, load_feature_extractor  # noqa: E402
+
+
+def train_and_score(arch, train, test, floor_real, extractor, cpu_s, n_eval, width, quick):
+    opts = {"width": width} if arch == "dcgan" else {}
+    gan = ImageGAN(arch, steps=10**9, batch_size=64, seed=0, log_every=200, **opts)
+    t0, c0 = time.perf_counter(), time.process_time()
+    gan.fit(train, cpu_seconds=cpu_s)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    fake = gan.sample(n_eval, seed=0)
+    tag = ".tmp" if quick else ""
+    save_grid(gan.sample(100, seed=1), RESULTS / f"image_quality_{arch}{tag}.png", nrow=10)
+    r = evaluate_samples(fake, test, extractor, real_floor=floor_real, seed=0)
+    r.update(steps=gan.trainer.step, wall_minutes=wall / 60, cpu_minutes=cpu / 60)
+    return r
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small smoke version (< 2 min)")
+    ap.add_argument("--minutes", type=float, default=30.0, help="CPU minutes per model")
+    ap.add_argument("--width", type=int, default=64, help="DCGAN base width")
+    ap.add_argument("--data", default=None, help="Fashion-MNIST folder (default: auto)")
+    args = ap.parse_args()
+    minutes = 0.4 if args.quick else args.minutes
+    n_eval = 2000 if args.quick else 10000
+    train = load_fashion_mnist(args.data, split="train")
+    test = load_fashion_mnist(args.data, split="test")
+    perm = torch.randperm(len(train), generator=torch.Generator().manual_seed(0))
+    floor_real = train.images[perm[:n_eval]]
+    test_images = test.images[:n_eval]
+    extractor = load_feature_extractor("fashion-mnist")
+    res = {}
+    for arch in ("dcgan", "seed"):
+        print(f"training {arch} for {minutes} CPU minutes...", file=sys.stderr)
+        res[arch] = train_and_score(
+            arch,
+            train,
+            test_images,
+            floor_real,
+            extractor,
+            minutes * 60,
+            n_eval,
+            args.width,
+            args.quick,
+        )
+    d, s, f = res["dcgan"], res["seed"], res["dcgan"]["floor"]
+    m = machine()
+    out = {
+        "dcgan_fld": d["fld"],
+        "floor_fld": f["fld"],
+        "dcgan_precision": d["precision"],
+        "dcgan_recall": d["recall"],
+        "dcgan_min_class_share": d["min_class_share"],
+        "seed_fld": s["fld"],
+        "minutes": minutes,
+        "n_eval": n_eval,
+        "dcgan_width": args.width,
+        "results": res,
+        "machine": m,
+    }
+    path = write_results("image_quality", out, args.quick)
+    title = "## Image quality on Fashion-MNIST" + (
+        " (QUICK SMOKE RUN, not a measurement)" if args.quick else ""
+    )
+    print(title + "\n")
+    print(
+        "| model | steps | CPU min | wall min | FLD | KID x1000 | precision | recall "
+        "| min class share | classes |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, r in (("DCGAN", d), ("seed MLP", s)):
+        print(
+            f"| {name} | {r['steps']} | {r['cpu_minutes']:.1f} | {r['wall_minutes']:.1f} | "
+            f"{r['fld']:.2f} | {1000 * r['kid']:.2f} | {r['precision']:.3f} | {r['recall']:.3f} "
+            f"| {r['min_class_share']:.3f} | {r['classes_covered']}/10 |"
+        )
+    print(
+        f"| real vs real (floor) | - | - | - | {f['fld']:.2f} | {1000 * f['kid']:.2f} | "
+        f"{f['precision']:.3f} | {f['recall']:.3f} | - | - |"
+    )
+    print(
+        f"\nProtocol: Fashion-MNIST train (60,000) -> {n_eval:,} EMA samples vs {n_eval:,} test "
+        f"images, features of the shipped fashion-mnist feature net (FLD, not FID); floor = "
+        f"{n_eval:,} train vs the same test images. Budget {minutes} CPU-minutes per model "
+        f"(process time, all threads); batch 64, non-saturating loss, Adam presets, EMA 0.999, "
+        f"DCGAN width {args.width}, seed 0. Machine: {m['cpu']}, {m['cores']} cores, torch "
+        f"{m['torch']}. Results: {path}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

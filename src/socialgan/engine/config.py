@@ -34,6 +34,8 @@ class TrainConfig:
         tensorboard: write TensorBoard events in the run folder.
         reuse_fake: with ``n_critic=1``, reuse the D step's fake batch for the G step
             (one generator forward per step instead of two).
+        fuse_d_batches: score real and fake in one D forward when D has no batch norm.
+        channels_last: NHWC memory layout for conv nets (faster oneDNN/cuDNN kernels).
     """
 
     loss: str = "non_saturating"
@@ -59,6 +61,8 @@ class TrainConfig:
     max_nonfinite: int = 3
     tensorboard: bool = True
     reuse_fake: bool = True
+    fuse_d_batches: bool = True
+    channels_last: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

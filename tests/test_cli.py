@@ -69,3 +69,15 @@ def test_train_sample_resume_roundtrip(tmp_path):
         app, ["image", "sample", str(run / "model"), "--interpolate", "-n", "5", "-o", str(out)]
     )
     assert res.exit_code == 0
+
+
+def test_demo_smoke(tmp_path):
+    out = tmp_path / "demo"
+    res = runner.invoke(app, ["demo", "--out", str(out), "--steps", "6", "--n-eval", "300"])
+    assert res.exit_code == 0, res.output
+    assert "precision" in res.output and "floor" in res.output
+    for name in ("losses.png", "metrics.md", "metrics.json", "model/model.safetensors"):
+        assert (out / name).is_file(), name
+    assert list((out / "samples").glob("step-*.png"))
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["n_fake"] == 300 and 0 <= metrics["precision"] <= 1

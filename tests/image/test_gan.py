@@ -85,3 +85,15 @@ def test_resume_through_the_image_api(tmp_path):
     resumed = ImageGAN("seed", run_dir=tmp_path / "b", **opts).fit(data, resume=True)
     assert resumed.trainer.step == 8
     assert torch.equal(full.sample(6, seed=0), resumed.sample(6, seed=0))
+
+
+def test_periodic_evaluation_marks_the_best_checkpoint(tmp_path):
+    run = tmp_path / "run"
+    opts = {**TINY, "steps": 4, "checkpoint_every": 2}
+    gan = ImageGAN("seed", run_dir=run, eval_every=2, eval_samples=64, **opts).fit(_digits())
+    best = json.loads((run / "checkpoints/best.json").read_text())
+    assert best["metric"] == "fld" and best["step"] in (2, 4)
+    assert (run / "checkpoints" / best["name"]).is_dir()
+    rows = [json.loads(r) for r in (run / "stats.jsonl").read_text().splitlines()]
+    assert any("metric/fld" in r for r in rows)
+    assert gan.trainer.best["value"] > 0

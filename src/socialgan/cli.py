@@ -43,6 +43,7 @@ def demo(
         arch, steps=steps, run_dir=out, sample_every=max(steps // 5, 1), checkpoint_every=500
     )
     gan.fit(data)
+    assert gan.trainer is not None
     train_s = time.perf_counter() - t0
     result = evaluate_gan(gan, data.images, n=n_eval, extractor="mnist", source="mnist5k")
     table = format_metrics(result)

@@ -21,8 +21,8 @@ class EMA:
             raise ValueError(f"EMA decay must be in [0, 1), got {decay}")
         self.decay = decay
         self.shadow = copy.deepcopy(model).eval().requires_grad_(False)
-        self._model_params = [p for p in model.parameters()]
-        self._shadow_params = [p for p in self.shadow.parameters()]
+        self._model_params: list[torch.Tensor] = list(model.parameters())
+        self._shadow_params: list[torch.Tensor] = list(self.shadow.parameters())
         self._model_buffers = [b for b in model.buffers()]
         self._shadow_buffers = [b for b in self.shadow.buffers()]
 

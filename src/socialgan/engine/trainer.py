@@ -144,15 +144,15 @@ class Trainer:
         self._fuse_d = config.fuse_d_batches and not _mixes_samples(self.D)
         self._channels_last = config.channels_last and _has_conv(self.G, self.D)
         if self._channels_last:
-            self.G.to(memory_format=torch.channels_last)
-            self.D.to(memory_format=torch.channels_last)
-            self.ema.shadow.to(memory_format=torch.channels_last)
+            for module in (self.G, self.D, self.ema.shadow):
+                module.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self._take_snapshot()
 
     # ----------------------------------------------------------------- sampling
     def sample_latent(self, n: int) -> tuple[Tensor, Tensor | None]:
         """Draw ``n`` latents (and uniform class labels for a conditional G)."""
-        z = torch.randn(n, self.G.z_dim, device=self.device, generator=self.rng)
+        z_dim = int(self.G.z_dim)  # type: ignore[arg-type]
+        z = torch.randn(n, z_dim, device=self.device, generator=self.rng)
         k = int(getattr(self.G, "num_classes", 0) or 0)
         y = torch.randint(0, k, (n,), device=self.device, generator=self.rng) if k else None
         return z, y
@@ -172,7 +172,7 @@ class Trainer:
         if self._channels_last and real.dim() == 4:
             real = real.contiguous(memory_format=torch.channels_last)
         y = None if y is None else y.to(self.device, non_blocking=True)
-        if y is None and getattr(self.G, "num_classes", 0):
+        if y is None and int(getattr(self.G, "num_classes", 0) or 0):
             raise TrainingError("the generator is class-conditional but the data have no labels")
         z, _ = self.sample_latent(real.shape[0])
         do_r1 = cfg.r1_gamma > 0 and self.d_steps % cfg.r1_every == 0

@@ -126,14 +126,17 @@ class ImageGAN:
         self.generator, self.discriminator = g, d
 
     def _to_net_range(self, images: Tensor) -> Tensor:
-        assert self.generator is not None
-        lo, hi = self.generator.out_range
+        lo, hi = self._out_range()
         return images * (hi - lo) + lo
 
     def _from_net_range(self, x: Tensor) -> Tensor:
-        assert self.generator is not None
-        lo, hi = self.generator.out_range
+        lo, hi = self._out_range()
         return ((x - lo) / (hi - lo)).clamp(0, 1)
+
+    def _out_range(self) -> tuple[float, float]:
+        assert self.generator is not None
+        lo, hi = tuple(self.generator.out_range)  # type: ignore[arg-type]
+        return float(lo), float(hi)
 
     # -------------------------------------------------------------------- fit
     def fit(

@@ -34,7 +34,7 @@ def to_pil(image_chw: Tensor, upscale: int = 1) -> Image.Image:
     arr = arr[0] if arr.shape[0] == 1 else np.transpose(arr, (1, 2, 0))
     img = Image.fromarray(arr)
     if upscale > 1:
-        img = img.resize((img.width * upscale, img.height * upscale), Image.NEAREST)
+        img = img.resize((img.width * upscale, img.height * upscale), Image.Resampling.NEAREST)
     return img
 
 

@@ -212,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         max_shift = 2 if args.max_shift is None else args.max_shift
         ds = load_mnist5k()
         x, y = ds.images, ds.labels
+        assert y is not None
         train_idx, held_idx = _stratified_split(y, 500, args.seed)
         x_tr, y_tr, x_te, y_te = x[train_idx], y[train_idx], x[held_idx], y[held_idx]
         data_info: dict[str, Any] = {
@@ -230,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         except DataError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
+        assert train.labels is not None and test.labels is not None
         x_tr, y_tr, x_te, y_te = train.images, train.labels, test.images, test.labels
         data_info = {
             "dataset": "fashion-mnist",

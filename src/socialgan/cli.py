@@ -10,6 +10,7 @@ import typer
 
 from .cli_util import user_errors
 from .image.cli import app as image_app
+from .text.cli import app as text_app
 
 app = typer.Typer(
     help="socialgan: GANs for social media. Generate content and detect synthetic content.",
@@ -17,13 +18,16 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(image_app, name="image")
+app.add_typer(text_app, name="text")
 
 
 @app.command()
 @user_errors
 def demo(
     out: Path = typer.Option(Path("runs/demo"), "--out", "-o", help="Run folder to write."),
-    steps: int = typer.Option(1500, help="Generator steps (the default takes a few CPU minutes)."),
+    steps: int = typer.Option(
+        1000, help="Generator steps (the default takes about 3 CPU minutes)."
+    ),
     arch: str = typer.Option("dcgan", help="seed or dcgan."),
     n_eval: int = typer.Option(5000, help="Samples scored in the metrics table."),
 ) -> None:

@@ -38,6 +38,10 @@ def test_fit_sample_save_load(tmp_path, arch):
     again = ImageGAN.from_pretrained(tmp_path / "m")
     assert torch.equal(again.sample(10, seed=1), x)
     assert again.interpolate(steps=5).shape == (5, 1, 28, 28)
+    truncated = again.sample(10, seed=1, truncation=0.5)
+    assert truncated.shape == x.shape and not torch.equal(truncated, x)
+    with pytest.raises(ValueError, match="truncation"):
+        again.sample(2, truncation=0)
 
 
 def test_conditional_sampling_respects_labels(tmp_path):

@@ -134,6 +134,9 @@ def sample(
     label: int = typer.Option(None, help="Class id for a conditional model (default: all)."),
     out: Path = typer.Option(Path("samples.png"), "--out", "-o", help="PNG grid to write."),
     npz: Path = typer.Option(None, help="Also save the images as an .npz array."),
+    truncation: float = typer.Option(
+        None, help="Truncation trick: redraw latent entries beyond this magnitude."
+    ),
     interpolate: bool = typer.Option(
         False, help="Write a latent interpolation strip instead of random samples."
     ),
@@ -146,7 +149,7 @@ def sample(
         images = gan.interpolate(steps=n, seed=seed, label=label)
         save_grid(images, out, nrow=n)
     else:
-        images = gan.sample(n, seed=seed, labels=label)
+        images = gan.sample(n, seed=seed, labels=label, truncation=truncation)
         save_grid(images, out)
     if npz is not None:
         import numpy as np

@@ -246,6 +246,7 @@ class ImageGAN:
         labels: Tensor | list[int] | int | None = None,
         *,
         ema: bool = True,
+        truncation: float | None = None,
         batch_size: int = 1000,
     ) -> Tensor:
         """Draw ``n`` images ``(n, C, H, W)`` in [0, 1].
@@ -256,6 +257,8 @@ class ImageGAN:
             labels: class ids for a conditional model: one int for all, or ``n`` ids;
                 default cycles through the classes.
             ema: use the moving-average generator (better samples) rather than the live one.
+            truncation: redraw latent entries whose magnitude exceeds this value (the
+                truncation trick of BigGAN): fewer odd samples, less variety.
         """
         g_ema, g_live = self._require_fitted()
         g = g_ema if ema else g_live
@@ -264,6 +267,11 @@ class ImageGAN:
         device = next(g.parameters()).device
         gen = torch.Generator().manual_seed(seed) if seed is not None else None
         z = torch.randn(n, self.net_config["z_dim"], generator=gen)
+        if truncation is not None:
+            if truncation <= 0:
+                raise ValueError(f"truncation must be > 0, got {truncation}")
+            while bool((bad := z.abs() > truncation).any()):
+                z[bad] = torch.randn(int(bad.sum()), generator=gen)
         y = self._labels(n, labels)
         out = []
         for i in range(0, n, batch_size):

@@ -47,7 +47,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small smoke version (< 2 min)")
     ap.add_argument("--minutes", type=float, default=30.0, help="CPU minutes per model")
-    ap.add_argument("--width", type=int, default=64, help="DCGAN base width")
+    ap.add_argument("--width", type=int, default=32, help="DCGAN base width")
     ap.add_argument("--data", default=None, help="Fashion-MNIST folder (default: auto)")
     args = ap.parse_args()
     minutes = 0.4 if args.quick else args.minutes

@@ -145,3 +145,23 @@ def test_cpu_budget_stops_training_and_checkpoints(tmp_path):
     t.fit(cpu_seconds=0.5)
     assert 0 < t.step < 10**6
     assert list_checkpoints(tmp_path / "checkpoints")[-1][0] == t.step
+
+
+def test_ema_warmup_forgets_the_initial_weights():
+    from torch import nn
+
+    from socialgan.engine import EMA
+
+    model = nn.Linear(3, 1)
+    with torch.no_grad():
+        model.weight.zero_()
+    for warmup, expect_close in ((True, True), (False, False)):
+        ema = EMA(model, decay=0.999, warmup=warmup)
+        with torch.no_grad():
+            model.weight.fill_(1.0)
+        for t in range(50):
+            ema.update(t)
+        close = torch.allclose(ema.shadow.weight, model.weight, atol=0.2)
+        assert close == expect_close
+        with torch.no_grad():
+            model.weight.zero_()

@@ -22,6 +22,7 @@ class TrainConfig:
             scaled by N.
         gp_lambda: gradient-penalty weight, used with the ``wasserstein`` loss.
         ema_decay: decay of the generator's moving average (0 = plain copy).
+        ema_warmup: ramp the decay up as ``(1 + t) / (10 + t)`` early in training.
         grad_clip: clip each net's gradient norm to this value (None = no clipping).
         precision: ``fp32``, ``bf16`` or ``fp16`` (autocast applies on CUDA only).
         device: ``auto`` (cuda, mps, cpu in that order) or an explicit device.
@@ -50,6 +51,7 @@ class TrainConfig:
     r1_every: int = 16
     gp_lambda: float = 10.0
     ema_decay: float = 0.999
+    ema_warmup: bool = True
     grad_clip: float | None = None
     precision: str = "fp32"
     device: str = "auto"

@@ -121,7 +121,7 @@ class Trainer:
             raise ValueError("n_critic must be >= 1")
         self.opt_g = _make_adam(self.G.parameters(), config.lr_g, config.betas_g, self.device)
         self.opt_d = _make_adam(self.D.parameters(), config.lr_d, config.betas_d, self.device)
-        self.ema = EMA(self.G, config.ema_decay)
+        self.ema = EMA(self.G, config.ema_decay, warmup=config.ema_warmup)
         self._g_params = list(self.G.parameters())
         self._d_params = list(self.D.parameters())
         fp16 = config.precision == "fp16" and self.device.type == "cuda"
@@ -239,7 +239,7 @@ class Trainer:
             return None
         self.scaler_g.step(self.opt_g)
         self.scaler_g.update()
-        self.ema.update()
+        self.ema.update(self.step)
         return {"loss_g": loss.detach(), "grad_norm_g": gnorm.detach()}
 
     @property

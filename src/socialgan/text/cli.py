@@ -1,0 +1,312 @@
+"""``socialgan text ...``: train, run and evaluate text moderation detectors."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from ..cli_util import user_errors
+from ..config_io import dump, resolve
+from ..errors import DataError
+from .data import DEFAULT_MAX_CHARS, NAMED_SOURCES, TextDataset, load_named, load_source
+from .presets import preset_for
+
+app = typer.Typer(
+    help="Text moderation: detect spam, deceptive reviews and fake news in short texts.",
+    no_args_is_help=True,
+)
+
+DATA_HELP = (
+    "Named data set (" + ", ".join(NAMED_SOURCES) + ") or a CSV/TSV/JSONL file with a text "
+    "column and a label column."
+)
+SET_HELP = "Override one detector option, e.g. --set detector.C=0.5 (repeatable)."
+_SPLIT_SOURCES = ("liar", "liar:train")
+
+
+def default_config(source: str) -> dict[str, Any]:
+    """Every detector option with its default, plus the named data set's preset."""
+    from .classic import TfidfDetector
+
+    params = TfidfDetector().json_params()
+    params.update(preset_for(source).get("detector", {}))
+    return {"detector": params}
+
+
+def build_detector(params: dict[str, Any]):
+    """A ``TfidfDetector`` from the ``detector`` section of a resolved config."""
+    from .classic import TfidfDetector
+
+    params = dict(params)
+    for key in ("word_ngrams", "char_ngrams"):
+        value = params.get(key)
+        if value is not None:
+            if not isinstance(value, (list, tuple)) or len(value) != 2:
+                raise DataError(f"detector.{key} must be a pair like [1, 2] or null, not {value!r}")
+            params[key] = tuple(int(v) for v in value)
+    return TfidfDetector(**params)
+
+
+def _load(
+    data: str,
+    text_column: str,
+    label_column: str,
+    max_chars: int,
+    echo: bool = True,
+    group_column: str | None = None,
+) -> TextDataset:
+    dataset = load_source(
+        data, text_column, label_column, group_column=group_column, max_chars=max_chars
+    )
+    if echo:
+        counts = ", ".join(f"{k} {v:,}" for k, v in dataset.class_counts().items())
+        typer.echo(f"data: {dataset.name}, {len(dataset):,} texts ({counts})", err=True)
+    return dataset
+
+
+def _describe(dataset: TextDataset) -> str:
+    counts = ", ".join(f"{k}: {v:,}" for k, v in dataset.class_counts().items())
+    return f"`{dataset.name}`: {len(dataset):,} texts ({counts})."
+
+
+@app.command("detect-train")
+@user_errors
+def detect_train(
+    data: str = typer.Option(..., "--data", "-d", help=DATA_HELP),
+    out: Path = typer.Option(..., "--out", "-o", help="Model folder to write."),
+    text_column: str = typer.Option("text", help="Text column of a user file."),
+    label_column: str = typer.Option("label", help="Label column of a user file."),
+    category: str = typer.Option(
+        None, help="Moderation category name (default: spam, deceptive, fake_news ...)."
+    ),
+    cv: int = typer.Option(
+        5, help="Folds of the CV whose metrics go into the model card (0: skip)."
+    ),
+    config: Path = typer.Option(None, "--config", "-c", help="YAML file with a detector section."),
+    set_: list[str] = typer.Option([], "--set", help=SET_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved config and exit."),
+    max_chars: int = typer.Option(DEFAULT_MAX_CHARS, help="Longest text accepted."),
+) -> None:
+    """Train the TF-IDF detector on all of DATA and save it to OUT.
+
+    The folder gets config.json, model.safetensors and a README.md model card with
+    cross-validated metrics (LIAR: its valid and test splits instead).
+    """
+    from .evaluation import classification_metrics, cross_validate
+
+    cfg = resolve(default_config(data), config, list(set_))
+    if dry_run:
+        typer.echo(dump(cfg))
+        return
+    dataset = _load(data, text_column, label_column, max_chars)
+    positive = cfg["detector"].get("positive_labels")
+    if category is None:
+        category = preset_for(data).get("category")
+    if category is None and dataset.num_classes == 2:
+        category = (positive or [dataset.label_names[1]])[0]
+    if category is None or (dataset.num_classes > 2 and not positive):
+        raise DataError(
+            f"{dataset.name} has {dataset.num_classes} labels ({', '.join(dataset.label_names)}): "
+            "name the flagged ones, e.g. --set 'detector.positive_labels=[a, b]', and --category"
+        )
+    build_detector(cfg["detector"])  # fail on bad options before the long part
+    metrics: dict[str, Any] = {}
+    if data in _SPLIT_SOURCES:
+        det = build_detector(cfg["detector"]).fit(dataset)
+        for split in ("valid", "test"):
+            test = load_named(f"liar:{split}", max_chars=max_chars)
+            proba = det.predict_proba(test)
+            for k, v in classification_metrics(test.labels, proba, proba.argmax(1)).items():
+                metrics[f"{split}_{k}"] = v
+        metrics["protocol"] = "fit on liar:train, scored on the official valid/test splits"
+    else:
+        if cv:
+            result = cross_validate(dataset, lambda: build_detector(cfg["detector"]), cv=cv)
+            metrics = {f"cv_{m}": result[m] for m in ("accuracy", "macro_f1", "auc")}
+            metrics["protocol"] = result["protocol"]
+        t0 = time.perf_counter()
+        det = build_detector(cfg["detector"]).fit(dataset)
+        typer.echo(
+            f"trained on {len(dataset):,} texts in {time.perf_counter() - t0:.1f}s", err=True
+        )
+    det.flagged_indices()  # positive_labels must name real labels
+    det.save_pretrained(out, metrics=metrics, data=_describe(dataset), category=category)
+    for key, value in metrics.items():
+        typer.echo(f"{key}: {value:.4f}" if isinstance(value, float) else f"{key}: {value}")
+    typer.echo(f"model: {out} (category {category!r}; socialgan text detect TEXT --model {out})")
+
+
+def _parse_thresholds(items: list[str], categories: list[str]) -> dict[str, float] | None:
+    if not items:
+        return None
+    out: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.rpartition("=")
+        try:
+            t = float(value)
+        except ValueError:
+            raise DataError(f"--threshold {item!r}: expected a number or CATEGORY=NUMBER") from None
+        for c in [name] if sep else categories:
+            out[c] = t
+    return out
+
+
+def _read_records(path: Path, text_column: str, max_chars: int) -> list[dict[str, Any]]:
+    """One record per non-blank line: ``{"line", "text", "meta"}`` or ``{"line", "error"}``."""
+    from .readers import read_utf8
+
+    records = []
+    jsonl = path.suffix.lower() in (".jsonl", ".ndjson", ".json")
+    for lineno, line in enumerate(read_utf8(path).split("\n"), 1):
+        if not line.strip():
+            continue
+        rec: dict[str, Any] = {"line": lineno}
+        obj: Any = line.rstrip("\r")
+        if jsonl:
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                records.append({**rec, "error": f"not valid JSON ({e.msg})"})
+                continue
+        meta = {}
+        if isinstance(obj, dict):
+            meta = {k: v for k, v in obj.items() if k != text_column}
+            if "id" in obj:
+                rec["id"] = obj["id"]
+            obj = obj.get(text_column)
+        if not isinstance(obj, str) or not obj.strip():
+            what = "missing" if obj is None else "empty" if isinstance(obj, str) else "not a string"
+            rec["error"] = f"text field {text_column!r} is {what}"
+        elif len(obj) > max_chars:
+            rec["error"] = f"text has {len(obj):,} characters, more than {max_chars:,}"
+        else:
+            rec.update(text=obj, meta=meta)
+        records.append(rec)
+    return records
+
+
+def _moderate_quietly(X: Any, detectors: dict[str, Any], thresholds: dict[str, float]):
+    """``moderate`` with each distinct warning (e.g. missing metadata) as one stderr line."""
+    from .moderation import moderate
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        results = moderate(X, detectors, thresholds)
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        print(f"warning: {message}", file=sys.stderr)
+    return results
+
+
+@app.command()
+@user_errors
+def detect(
+    text: str = typer.Argument(None, help="A text to score (or use --file)."),
+    model: list[Path] = typer.Option(
+        ..., "--model", "-m", help="Model folder from detect-train (repeat for more categories)."
+    ),
+    file: Path = typer.Option(
+        None, "--file", "-f", help="JSONL (one object or string per line) or a .txt file."
+    ),
+    threshold: list[str] = typer.Option(
+        [], "--threshold", "-t", help="0.7 for all categories or spam=0.7 (repeatable)."
+    ),
+    text_column: str = typer.Option("text", help="Field holding the text in JSONL objects."),
+    max_chars: int = typer.Option(DEFAULT_MAX_CHARS, help="Longest text accepted."),
+) -> None:
+    """Score texts; prints one JSON line per text in the moderation-API shape.
+
+    {"flagged", "categories", "category_scores", "model", "thresholds"}. With --file a bad
+    line gets {"line": N, "error": "..."} and the other lines are still scored.
+    """
+    import pandas as pd
+
+    from .classic import TfidfDetector
+    from .moderation import resolve_thresholds
+
+    if (text is None) == (file is None):
+        raise DataError("give either a TEXT argument or --file, not both or neither")
+    detectors = {}
+    for folder in model:
+        det = TfidfDetector.from_pretrained(folder)
+        cat = det.category_ or Path(folder).name
+        if cat in detectors:
+            raise DataError(f"{folder}: a second model for category {cat!r}")
+        detectors[cat] = det
+    thresholds = resolve_thresholds(
+        list(detectors), _parse_thresholds(list(threshold), list(detectors))
+    )
+    if text is not None:
+        if not text.strip() or len(text) > max_chars:
+            raise DataError(f"TEXT must be non-empty and at most {max_chars:,} characters")
+        typer.echo(json.dumps(_moderate_quietly([text], detectors, thresholds)[0]))
+        return
+    records = _read_records(file, text_column, max_chars)
+    good = [r for r in records if "error" not in r]
+    results: list[dict[str, Any]] = []
+    if good:
+        frame = pd.DataFrame([r["meta"] for r in good]).reset_index(drop=True)
+        frame["text"] = [r["text"] for r in good]
+        results = _moderate_quietly(frame, detectors, thresholds)
+    scored = iter(results)
+    for rec in records:
+        head = {k: rec[k] for k in ("line", "id") if k in rec}
+        if "error" in rec:
+            typer.echo(json.dumps({**head, "error": rec["error"]}))
+        else:
+            typer.echo(json.dumps({**head, **next(scored)}))
+    bad = len(records) - len(good)
+    if bad:
+        print(f"warning: {bad} of {len(records)} lines could not be scored", file=sys.stderr)
+
+
+@app.command()
+@user_errors
+def evaluate(
+    data: str = typer.Option(..., "--data", "-d", help=DATA_HELP),
+    text_column: str = typer.Option("text", help="Text column of a user file."),
+    label_column: str = typer.Option("label", help="Label column of a user file."),
+    cv: int = typer.Option(
+        None, help="Stratified K-fold CV (default 10; LIAR default: its official splits)."
+    ),
+    lovo: bool = typer.Option(
+        False,
+        "--lovo",
+        help="Leave one video (group) out instead of K-fold: youtube-spam's videos, or "
+        "--group-column of a user file.",
+    ),
+    group_column: str = typer.Option(None, help="Group column of a user file (for --lovo)."),
+    seed: int = typer.Option(0, help="Seed of the fold shuffling."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    config: Path = typer.Option(None, "--config", "-c", help="YAML file with a detector section."),
+    set_: list[str] = typer.Option([], "--set", help=SET_HELP),
+    max_chars: int = typer.Option(DEFAULT_MAX_CHARS, help="Longest text accepted."),
+) -> None:
+    """Cross-validate the TF-IDF detector: accuracy, macro F1 and AUC with their protocol.
+
+    AUC is ROC AUC for two classes and one-vs-rest macro AUC for more.
+    """
+    from .evaluation import cross_validate, evaluate_split, format_table
+
+    cfg = resolve(default_config(data), config, list(set_))
+    dataset = _load(data, text_column, label_column, max_chars, False, group_column)
+    make = lambda: build_detector(cfg["detector"])  # noqa: E731
+    make()
+    if lovo:
+        result = cross_validate(dataset, make, groups=True, seed=seed)
+    elif data in _SPLIT_SOURCES and cv is None:
+        tests = {s: load_named(f"liar:{s}", max_chars=max_chars) for s in ("valid", "test")}
+        result = evaluate_split(dataset, tests, make)
+    else:
+        result = cross_validate(dataset, make, cv=10 if cv is None else cv, seed=seed)
+    result["detector"] = repr(make())
+    if json_out:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        typer.echo(f"detector: {result['detector']}")
+        typer.echo(format_table(result))

@@ -1,0 +1,148 @@
+import json
+
+import numpy as np
+import pytest
+
+from socialgan.errors import DataError
+from socialgan.text.classic import TfidfDetector
+from socialgan.text.evaluation import cross_validate, evaluate_split, format_table
+
+from .conftest import make_texts
+
+SMALL = {"char_ngrams": (2, 4), "calibration_cv": 3}
+
+
+def _sklearn_proba(det, X):
+    texts, meta = det._split_input(X)
+    return det.estimator_.predict_proba(det._features(texts, meta))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"model": "logreg"},
+        {"model": "logreg", "calibration": "none"},
+        {"calibration_ensemble": True, "class_weight": "balanced"},
+        {"model": "nbsvm", "C": [0.1, 1.0]},
+    ],
+)
+def test_binary_fit_predict_matches_sklearn(tiny, params):
+    det = TfidfDetector(**SMALL, **params).fit(
+        tiny.texts, tiny.labels, label_names=tiny.label_names
+    )
+    test, y = make_texts(20, seed=5)
+    proba = det.predict_proba(test)
+    assert proba.shape == (20, 2) and np.allclose(proba.sum(1), 1)
+    np.testing.assert_allclose(proba, _sklearn_proba(det, test), atol=1e-12)
+    assert (det.predict(test) == y).mean() >= 0.9
+    assert det.label_names_ == ["ham", "spam"] and det.classes_.tolist() == [0, 1]
+    assert (det.predict(test, threshold=1.0) == 0).all()
+
+
+@pytest.mark.parametrize("model", ["svm", "nbsvm", "logreg"])
+def test_multiclass_with_meta_matches_sklearn(tiny_multi, model):
+    det = TfidfDetector(
+        **SMALL, model=model, meta_columns=["party", "tags", "count"], meta_weight=0.5
+    )
+    det.fit(tiny_multi)
+    assert det.meta_encoder_.kinds == {
+        "party": "categorical",
+        "tags": "categorical",
+        "count": "numeric",
+    }
+    assert det.meta_encoder_.vocab["tags"] == {"a": 0, "b": 1, "c": 2, "d": 3}
+    frame = tiny_multi.to_frame()
+    proba = det.predict_proba(frame)
+    assert proba.shape == (90, 3)
+    np.testing.assert_allclose(proba, _sklearn_proba(det, frame), atol=1e-12)
+    with pytest.raises(ValueError, match="binary"):
+        det.predict(frame, threshold=0.3)
+    with pytest.warns(UserWarning, match="missing from the input"):
+        assert det.predict_proba(tiny_multi.texts[:2]).shape == (2, 3)
+
+
+def test_string_labels(tiny):
+    names = np.array(tiny.label_names)[tiny.labels]
+    det = TfidfDetector(**SMALL).fit(tiny.texts, names)
+    assert det.classes_.tolist() == ["ham", "spam"]
+    assert set(det.predict(tiny.texts[:4])) <= {"ham", "spam"}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"model": "logreg", "calibration": "none"}, {"model": "nbsvm", "C": [0.1, 1.0, 10.0]}],
+)
+def test_save_load_round_trip(tmp_path, tiny, params):
+    det = TfidfDetector(**SMALL, **params).fit(tiny)
+    det.save_pretrained(tmp_path / "m", metrics={"cv_accuracy": 0.95}, category="spam")
+    files = sorted(p.name for p in (tmp_path / "m").iterdir())
+    assert files == ["README.md", "config.json", "model.safetensors"]
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert config["label_names"] == ["ham", "spam"] and "word" in config["vocabularies"]
+    card = (tmp_path / "m" / "README.md").read_text()
+    assert "cv_accuracy" in card and "Intended use" in card and "Limits" in card
+    loaded = TfidfDetector.from_pretrained(tmp_path / "m")
+    test, _ = make_texts(30, seed=9)
+    test.append("completely unseen words zzz qqq")
+    np.testing.assert_allclose(loaded.predict_proba(test), det.predict_proba(test), atol=1e-6)
+    assert loaded.vectorizers_["char"].vocabulary_ == det.vectorizers_["char"].vocabulary_
+    np.testing.assert_array_equal(loaded.vectorizers_["word"].idf_, det.vectorizers_["word"].idf_)
+    assert loaded.json_params() == det.json_params() and loaded.category_ == "spam"
+    assert loaded.C_ == det.C_ and det.C_ in np.atleast_1d(det.C)
+    assert loaded.style_weight_ == det.style_weight_
+    assert loaded.selection_scores_ == det.selection_scores_
+
+
+def test_round_trip_multiclass_meta(tmp_path, tiny_multi):
+    det = TfidfDetector(**SMALL, meta_columns=["party", "tags", "count"], positive_labels=["high"])
+    det.fit(tiny_multi)
+    det.save_pretrained(tmp_path)
+    loaded = TfidfDetector.from_pretrained(tmp_path)
+    frame = tiny_multi.to_frame()
+    np.testing.assert_allclose(loaded.predict_proba(frame), det.predict_proba(frame), atol=1e-6)
+    np.testing.assert_allclose(loaded.category_score(frame), det.predict_proba(frame)[:, 2])
+
+
+def test_input_errors(tmp_path, tiny):
+    det = TfidfDetector(**SMALL)
+    with pytest.raises(ValueError, match="not fitted"):
+        det.predict_proba(["x"])
+    with pytest.raises(DataError, match="single string"):
+        det.fit("just one text", [0])
+    with pytest.raises(DataError, match="2 classes"):
+        det.fit(["a b", "c d"], [1, 1])
+    with pytest.raises(ValueError, match="model must be"):
+        TfidfDetector(model="forest").fit(tiny)
+    with pytest.raises(DataError, match="config.json missing"):
+        TfidfDetector.from_pretrained(tmp_path)
+    TfidfDetector(**SMALL).fit(tiny).save_pretrained(tmp_path / "m")
+    (tmp_path / "m" / "model.safetensors").write_bytes(b"not a tensor file")
+    with pytest.raises(DataError, match="cannot read safetensors"):
+        TfidfDetector.from_pretrained(tmp_path / "m")
+    (tmp_path / "m" / "config.json").write_text('{"format": "other"}')
+    with pytest.raises(DataError, match="not a socialgan.text.TfidfDetector config"):
+        TfidfDetector.from_pretrained(tmp_path / "m")
+
+
+def test_cross_validate_and_groups(tiny):
+    make = lambda: TfidfDetector(**SMALL)  # noqa: E731
+    res = cross_validate(tiny, make, cv=3, progress=False)
+    assert len(res["folds"]) == 3 and res["accuracy"] > 0.8 and 0 <= res["auc"] <= 1
+    res = cross_validate(tiny, make, groups=True, progress=False)
+    assert [f["group"] for f in res["folds"]] == ["v0", "v1", "v2"]
+    assert "held-out group" in format_table(res)
+    res = evaluate_split(tiny.subset(range(40)), {"rest": tiny.subset(range(40, 60))}, make)
+    assert set(res["splits"]["rest"]) == {"accuracy", "macro_f1", "auc"}
+    with pytest.raises(DataError, match="--cv"):
+        cross_validate(tiny, make, cv=1)
+
+
+def test_real_youtube_holdout(shared_data):
+    from socialgan.text.data import load_youtube_spam
+
+    d = load_youtube_spam(shared_data)
+    train = d.subset(np.flatnonzero(d.groups != "Shakira"))
+    test = d.subset(np.flatnonzero(d.groups == "Shakira"))
+    det = TfidfDetector().fit(train)
+    assert det.score(test, test.labels) > 0.9

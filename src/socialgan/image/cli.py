@@ -51,14 +51,8 @@ def build_gan(cfg: dict[str, Any], run_dir: Path | None, progress: bool | None =
     from .gan import ImageGAN
 
     train = {k: v for k, v in cfg["train"].items() if v is not None}
-    m = cfg["model"]
     return ImageGAN(
-        m["arch"],
-        z_dim=m["z_dim"],
-        conditional=m["conditional"],
-        spectral_norm=m["spectral_norm"],
-        width=m["width"],
-        upsample=m["upsample"],
+        **cfg["model"],
         run_dir=run_dir,
         sample_every=cfg["run"]["sample_every"],
         eval_every=cfg["run"]["eval_every"],

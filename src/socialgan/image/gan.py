@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import Tensor
 
 from ..engine import TensorBatches, TrainConfig, Trainer, seed_everything
-from ..engine.checkpoint import atomic_write_bytes, atomic_write_json
+from ..engine.checkpoint import atomic_write_bytes, atomic_write_json, save_tensors
 from ..engine.plots import plot_losses
 from ..errors import DataError
 from .dataset import ImageDataset
@@ -112,18 +112,8 @@ class ImageGAN:
 
     # ------------------------------------------------------------------ build
     def _build(self) -> None:
-        cfg = self.net_config
-        g, d = build_nets(
-            cfg["arch"],
-            img_size=cfg["img_size"],
-            channels=cfg["channels"],
-            z_dim=cfg["z_dim"],
-            num_classes=cfg["num_classes"],
-            spectral_norm=cfg["spectral_norm"],
-            width=cfg["width"],
-            upsample=cfg["upsample"],
-        )
-        self.generator, self.discriminator = g, d
+        net = {k: v for k, v in self.net_config.items() if k != "conditional"}
+        self.generator, self.discriminator = build_nets(**net)
 
     def _to_net_range(self, images: Tensor) -> Tensor:
         lo, hi = self._out_range()
@@ -333,11 +323,8 @@ class ImageGAN:
         tensors = {}
         for prefix, module in (("G_ema", g_ema), ("G", g_live), ("D", self.discriminator)):
             for k, v in module.state_dict().items():
-                tensors[f"{prefix}.{k}"] = v.detach().cpu().contiguous().clone()
-        tmp = directory / f".{MODEL_FILE}.tmp"
-        save_file(tensors, str(tmp))
-        atomic_write_bytes(directory / MODEL_FILE, tmp.read_bytes())
-        tmp.unlink()
+                tensors[f"{prefix}.{k}"] = v  # save_tensors copies to CPU, contiguous
+        atomic_write_bytes(directory / MODEL_FILE, save_tensors(tensors))
         if metrics:
             self.metrics = metrics
         atomic_write_json(directory / CONFIG_FILE, {**self.config_dict(), "metrics": self.metrics})
@@ -360,17 +347,8 @@ class ImageGAN:
             raise DataError(f"{cfg_path}: model_type is {cfg.get('model_type')!r}, not an ImageGAN")
         net = cfg["net"]
         train = {k: v for k, v in cfg["train"].items() if k != "extra"}
-        self = cls(
-            net["arch"],
-            img_size=net["img_size"],
-            channels=net["channels"],
-            z_dim=net["z_dim"],
-            conditional=net["conditional"],
-            spectral_norm=net["spectral_norm"],
-            width=net["width"],
-            upsample=net["upsample"],
-            **train,
-        )
+        # net_config holds the constructor's net arguments plus num_classes, set by fit()
+        self = cls(**{k: v for k, v in net.items() if k != "num_classes"}, **train)
         self.net_config["num_classes"] = net["num_classes"]
         self.data_info = cfg.get("data", {})
         self.class_names = cfg.get("class_names")

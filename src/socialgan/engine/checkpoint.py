@@ -181,3 +181,14 @@ def optimizer_from_flat(
         if "betas" in g:
             g["betas"] = tuple(g["betas"])
     opt.load_state_dict({"state": state, "param_groups": groups})
+    # Saved tensors are contiguous; give each moment its parameter's memory layout again
+    # (channels_last conv weights): fused Adam pairs elements by memory position.
+    for group in opt.param_groups:
+        for param in group["params"]:
+            for key, val in opt.state.get(param, {}).items():
+                if (
+                    isinstance(val, Tensor)
+                    and val.shape == param.shape
+                    and val.stride() != param.stride()
+                ):
+                    opt.state[param][key] = torch.empty_like(param).copy_(val)

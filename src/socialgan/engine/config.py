@@ -37,6 +37,14 @@ class TrainConfig:
             (one generator forward per step instead of two).
         fuse_d_batches: score real and fake in one D forward when D has no batch norm.
         channels_last: NHWC memory layout for conv nets (faster oneDNN/cuDNN kernels).
+        augment: differentiable augmentation of everything D sees, real and fake (see
+            :mod:`socialgan.engine.augment`): a comma-separated policy such as
+            ``"color,translation,cutout"`` (DiffAugment); ``""`` disables it.
+        augment_p: probability of applying each transform to a sample (1.0 = DiffAugment).
+        ada_target: adapt the probability as ADA does, starting from 0, so that
+            ``E[sign(D(real))]`` stays near this target (0.6 in the ADA paper); None = fixed.
+        ada_speed_images: with ``ada_target``, real images over which the probability can
+            move from 0 to 1.
     """
 
     loss: str = "non_saturating"
@@ -65,6 +73,10 @@ class TrainConfig:
     reuse_fake: bool = True
     fuse_d_batches: bool = True
     channels_last: bool = True
+    augment: str = ""
+    augment_p: float = 1.0
+    ada_target: float | None = None
+    ada_speed_images: float = 20_000
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

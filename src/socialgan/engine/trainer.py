@@ -19,6 +19,7 @@ A checkpoint is never written from a non-finite state.
 from __future__ import annotations
 
 import copy
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,7 @@ from torch import Tensor, nn
 
 from ..errors import TrainingError
 from . import checkpoint as ckpt
+from .augment import Augment
 from .config import TrainConfig
 from .ema import EMA
 from .losses import get_loss, gradient_penalty, r1_penalty
@@ -146,7 +148,16 @@ class Trainer:
         if self._channels_last:
             for module in (self.G, self.D, self.ema.shadow):
                 module.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        self.augment = Augment(
+            config.augment,
+            p=0.0 if config.ada_target is not None else config.augment_p,
+            target=config.ada_target,
+            speed_images=config.ada_speed_images,
+        )
         self._take_snapshot()
+
+    def _aug(self, x: Tensor) -> Tensor:
+        return self.augment(x, self.rng) if self.augment.enabled else x
 
     # ----------------------------------------------------------------- sampling
     def sample_latent(self, n: int) -> tuple[Tensor, Tensor | None]:
@@ -187,10 +198,11 @@ class Trainer:
             if self._fuse_d:  # one D pass over [real; fake]: bigger, faster matmuls
                 n = real.shape[0]
                 yy = None if y is None else torch.cat([y, y])
-                real_logits, fake_logits = self.D(torch.cat([real, fake]), yy).split([n, n])
+                both = self._aug(torch.cat([real, fake]))
+                real_logits, fake_logits = self.D(both, yy).split([n, n])
             else:
-                real_logits = self.D(real, y)
-                fake_logits = self.D(fake, y)
+                real_logits = self.D(self._aug(real), y)
+                fake_logits = self.D(self._aug(fake), y)
             loss = self.loss.d_loss(real_logits.float(), fake_logits.float())
             out = {"loss_d": loss.detach()}
             if self.loss.needs_gradient_penalty:
@@ -210,6 +222,9 @@ class Trainer:
             return None
         self.scaler_d.step(self.opt_d)
         self.scaler_d.update()
+        self.augment.observe(real_logits)
+        if self.augment.target is not None:
+            out["augment_p"] = torch.tensor(self.augment.p)
         out["d_real"] = real_logits.detach().float().mean()
         out["d_fake"] = fake_logits.detach().float().mean()
         out["grad_norm_d"] = gnorm.detach()
@@ -228,7 +243,7 @@ class Trainer:
         self.D.requires_grad_(False)
         try:
             with autocast_context(self.device, cfg.precision):
-                loss = self.loss.g_loss(self.D(fake, y).float())
+                loss = self.loss.g_loss(self.D(self._aug(fake), y).float())
             self.opt_g.zero_grad(set_to_none=True)
             self.scaler_g.scale(loss).backward()
         finally:
@@ -421,6 +436,7 @@ class Trainer:
             "opt_d": ckpt.optimizer_to_flat(self.opt_d, "opt_d")[1],
             "scaler_g": self.scaler_g.state_dict() if self.scaler_g.is_enabled() else None,
             "scaler_d": self.scaler_d.state_dict() if self.scaler_d.is_enabled() else None,
+            "augment": self.augment.state_dict(),
         }
         name = f"step-{self.step:07d}"
         path = ckpt.write_checkpoint(self.checkpoint_dir, name, self.state_tensors(), state)
@@ -431,8 +447,6 @@ class Trainer:
         protect = set()
         best_file = self.checkpoint_dir / "best.json"
         if best_file.is_file():
-            import json
-
             protect.add(json.loads(best_file.read_text()).get("name", ""))
         ckpt.prune_checkpoints(self.checkpoint_dir, self.config.keep_last, protect)
         return path
@@ -458,6 +472,8 @@ class Trainer:
         self.d_steps = int(state["d_steps"])
         self.best = state.get("best")
         self.nonfinite_events = int(state.get("nonfinite_events", 0))
+        if state.get("augment"):
+            self.augment.load_state_dict(state["augment"])
         self._take_snapshot()
 
     def resume(self, path: str | Path | None = None) -> bool:

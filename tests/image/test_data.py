@@ -314,3 +314,14 @@ def test_image_dataset_validation_and_subset() -> None:
         ImageDataset(torch.full((1, 1, 2, 2), 2.0))  # out of range
     with pytest.raises(DataError):
         ImageDataset(torch.rand(2, 1, 2, 2), torch.tensor([0, 3]), 2)  # label >= num_classes
+
+
+def test_att_faces_named_source(shared_data):
+    ds = load_source(f"att-faces@{shared_data / 'images/att_faces'}")
+    assert ds.images.shape == (400, 1, 64, 64) and ds.num_classes == 40
+    assert load_source(f"att-faces@{shared_data / 'images/att_faces'}", size=32).size == 32
+
+
+def test_att_faces_bad_root_is_named(tmp_path):
+    with pytest.raises(DataError, match=r"no AT&T faces"):
+        load_source(f"att-faces@{tmp_path}")

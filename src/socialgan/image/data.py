@@ -36,7 +36,9 @@ __all__ = [
     "NAMED_SOURCES",
     "ImageDataset",
     "center_crop_square",
+    "find_att_faces",
     "find_fashion_mnist",
+    "load_att_faces",
     "load_fashion_mnist",
     "load_idx",
     "load_image_folder",
@@ -57,6 +59,8 @@ NAMED_SOURCES: tuple[str, ...] = (
     "fashion-mnist:train",
     "fashion-mnist:test",
     "fashion-mnist@DIR",
+    "att-faces",
+    "att-faces@DIR",
 )
 FASHION_MNIST_CLASSES: tuple[str, ...] = (
     "T-shirt/top",
@@ -72,6 +76,8 @@ FASHION_MNIST_CLASSES: tuple[str, ...] = (
 )
 #: Environment variable naming a directory with the Fashion-MNIST IDX files.
 FASHION_MNIST_ENV = "SOCIALGAN_FASHION_MNIST"
+ATT_FACES_ENV = "SOCIALGAN_ATT_FACES"
+_ATT_SHARED = Path("shared/data/images/att_faces")
 _FASHION_SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
 _FASHION_SHARED = Path("shared/data/images/fashion-mnist")
 _FASHION_FILES = {
@@ -248,18 +254,57 @@ def find_fashion_mnist(root: str | Path | None = None) -> Path:
             if not _has_fashion(path):
                 raise DataError(f"{path} (from {what}): no Fashion-MNIST IDX files ({files})")
             return path
-    searched = [_FASHION_SYSTEM_DIR]
-    for start in (Path.cwd(), Path(__file__).resolve().parent):
-        for base in [start, *start.parents][: _PARENT_LEVELS + 1]:
-            searched.append(base / _FASHION_SHARED)
+    searched = [_FASHION_SYSTEM_DIR, *_shared_candidates(_FASHION_SHARED)]
     for candidate in searched:
         if _has_fashion(candidate):
             return candidate
-    listed = "\n  ".join(str(p) for p in dict.fromkeys(searched))
+    listed = "\n  ".join(str(p) for p in searched)
     raise DataError(
         f"Fashion-MNIST not found (files {files}); set {FASHION_MNIST_ENV} or use "
         f"'fashion-mnist@DIR'. Searched:\n  {listed}"
     )
+
+
+def _shared_candidates(relative: Path) -> list[Path]:
+    """``shared/data/...`` under the working directory, the source tree and their parents."""
+    out = []
+    for start in (Path.cwd(), Path(__file__).resolve().parent):
+        for base in [start, *start.parents][: _PARENT_LEVELS + 1]:
+            out.append(base / relative)
+    return list(dict.fromkeys(out))
+
+
+def _has_att_faces(path: Path) -> bool:
+    return path.is_dir() and any(path.glob("s*/*.pgm"))
+
+
+def find_att_faces(root: str | Path | None = None) -> Path:
+    """Locate the ORL / AT&T faces folder (``sN/M.pgm``).
+
+    Order: ``root``; ``$SOCIALGAN_ATT_FACES``; ``shared/data/images/att_faces`` under the
+    current directory or one of its parents, then under the parents of this source file.
+    """
+    for explicit, what in ((root, "root"), (os.environ.get(ATT_FACES_ENV), ATT_FACES_ENV)):
+        if explicit:
+            path = Path(explicit).expanduser()
+            if not _has_att_faces(path):
+                raise DataError(f"{path} (from {what}): no AT&T faces (sN/M.pgm files)")
+            return path
+    searched = _shared_candidates(_ATT_SHARED)
+    for candidate in searched:
+        if _has_att_faces(candidate):
+            return candidate
+    listed = "\n  ".join(str(p) for p in searched)
+    raise DataError(
+        f"AT&T faces not found; set {ATT_FACES_ENV} or use 'att-faces@DIR'. Searched:\n  {listed}"
+    )
+
+
+def load_att_faces(root: str | Path | None = None, size: int = 64) -> ImageDataset:
+    """Load the 400 ORL / AT&T faces (40 people x 10), centre-cropped to squares and
+    resized to ``size`` (default 64); the labels are the 40 identities."""
+    folder = find_att_faces(root)
+    return load_image_folder(folder, size=size, grayscale=True, crop="center", name="att-faces")
 
 
 def load_fashion_mnist(root: str | Path | None = None, split: str = "train") -> ImageDataset:
@@ -318,6 +363,9 @@ def load_source(
         base, _, root = spec.strip().partition("@")
         split = base.partition(":")[2].lower() or "train"
         ds = load_fashion_mnist(root or None, split=split)
+    elif key.startswith("att-faces") and key[9:10] in ("", "@"):
+        root = spec.strip().partition("@")[2]
+        ds = load_att_faces(root or None, size=size or 64)
     else:
         path = Path(spec).expanduser()
         if not path.exists():

@@ -21,14 +21,32 @@ from socialgan.text.data import (
     load_youtube_spam,
 )
 from socialgan.text.evaluation import classification_metrics, cross_validate, evaluate_split
+from socialgan.text.evasion import (
+    ATTACKS,
+    AttackReport,
+    adaptive_attack,
+    attack_report,
+    attack_success_rate,
+    evaluate_robustness,
+)
+from socialgan.text.hardening import NormalizingDetector, adversarial_augment, load_text_detector
 from socialgan.text.moderation import moderate
+from socialgan.text.normalize import normalize_text
 
 __all__ = [
+    "ATTACKS",
     "NAMED_SOURCES",
+    "AttackReport",
+    "NormalizingDetector",
     "TextDataset",
     "TfidfDetector",
+    "adaptive_attack",
+    "adversarial_augment",
+    "attack_report",
+    "attack_success_rate",
     "classification_metrics",
     "cross_validate",
+    "evaluate_robustness",
     "evaluate_split",
     "find_data_dir",
     "load_airline",
@@ -36,7 +54,9 @@ __all__ = [
     "load_named",
     "load_ott",
     "load_source",
+    "load_text_detector",
     "load_text_file",
     "load_youtube_spam",
     "moderate",
+    "normalize_text",
 ]

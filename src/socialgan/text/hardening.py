@@ -1,0 +1,324 @@
+"""Defences against evasion: input normalization around any detector, and adversarial
+training data.
+
+- :class:`NormalizingDetector` wraps a detector so that every text it is trained on or
+  scores first goes through :func:`~socialgan.text.normalize.normalize_text`: the
+  invisible-character, look-alike, spacing and leetspeak disguises of
+  :mod:`socialgan.text.attacks` fold back to the words the detector knows.
+- :func:`adversarial_augment` adds attacked copies of the positives to the training set,
+  so the detector also learns what normalization cannot undo (synonyms, new tricks).
+
+Saved models are the inner detector's files plus ``normalization.json``; load them with
+:meth:`NormalizingDetector.from_pretrained` or :func:`load_text_detector` (which also
+loads plain detectors).
+
+Example:
+    >>> from socialgan.text import TfidfDetector, load_youtube_spam
+    >>> from socialgan.text.hardening import NormalizingDetector, adversarial_augment
+    >>> data = load_youtube_spam()
+    >>> det = NormalizingDetector(TfidfDetector()).fit(adversarial_augment(data))
+    >>> det.predict(["ch\\u200beck my с h a n n e l"])
+    >>> det.save_pretrained("models/spam-hardened")
+    >>> NormalizingDetector.from_pretrained("models/spam-hardened")
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, overload
+
+import numpy as np
+import pandas as pd
+
+from socialgan.errors import DataError
+from socialgan.text.attacks import (
+    ATTACKS,
+    Attack,
+    RngLike,
+    check_labels,
+    check_text_list,
+    get_attack,
+)
+from socialgan.text.classic import TfidfDetector
+from socialgan.text.data import TextDataset
+from socialgan.text.normalize import NORMALIZE_STEPS, normalize_text
+
+__all__ = [
+    "NORMALIZATION_FILE",
+    "NormalizingDetector",
+    "adversarial_augment",
+    "load_text_detector",
+]
+
+#: File beside the inner detector's files that holds the normalization settings.
+NORMALIZATION_FILE = "normalization.json"
+_FORMAT = "socialgan.text.NormalizingDetector"
+_FORMAT_VERSION = 1
+#: Detector formats (the ``format`` of their ``config.json``) that can be loaded inside.
+_INNER: dict[str, type[Any]] = {"socialgan.text.TfidfDetector": TfidfDetector}
+
+
+class NormalizingDetector:
+    """A detector that normalizes its input texts (fit and scoring alike).
+
+    Args:
+        detector: the inner detector (e.g. a :class:`TfidfDetector`), fitted or not.
+        invisible, nfkc, confusables, spacing, leet: the steps of
+            :func:`~socialgan.text.normalize.normalize_text` to apply. Default: all.
+
+    Accepts the inputs the inner detector accepts: a list of texts, a ``DataFrame``
+    (its text column, the inner ``text_column`` or ``"text"``, is normalized) or a
+    :class:`TextDataset`. Fitted attributes of the inner detector (``classes_``,
+    ``label_names_``, ``category_`` ...) are readable on the wrapper.
+    """
+
+    def __init__(
+        self,
+        detector: Any,
+        *,
+        invisible: bool = True,
+        nfkc: bool = True,
+        confusables: bool = True,
+        spacing: bool = True,
+        leet: bool = True,
+    ) -> None:
+        self.detector = detector
+        self.steps = {
+            "invisible": bool(invisible),
+            "nfkc": bool(nfkc),
+            "confusables": bool(confusables),
+            "spacing": bool(spacing),
+            "leet": bool(leet),
+        }
+
+    def __repr__(self) -> str:
+        off = [k for k, v in self.steps.items() if not v]
+        extra = f", off={off}" if off else ""
+        return f"NormalizingDetector({self.detector!r}{extra})"
+
+    def __getattr__(self, name: str) -> Any:
+        # Only fitted attributes (trailing underscore) are forwarded: a forwarded method
+        # would score texts without normalizing them.
+        if name.endswith("_") and not name.startswith("__") and "detector" in self.__dict__:
+            return getattr(self.__dict__["detector"], name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    @property
+    def threshold(self) -> float:
+        """The inner detector's ``threshold`` attribute, else 0.5."""
+        return float(getattr(self.detector, "threshold", 0.5))
+
+    # ------------------------------------------------------------------ normalization
+    def normalize(self, texts: Sequence[str]) -> list[str]:
+        """The texts as the inner detector sees them."""
+        if isinstance(texts, (str, bytes)):
+            raise DataError("expected a list of texts, got a single string (wrap it in a list)")
+        out = []
+        for i, t in enumerate(texts):
+            if not isinstance(t, str):
+                raise DataError(f"text {i}: expected a string, found {type(t).__name__}")
+            out.append(normalize_text(t, **self.steps))
+        return out
+
+    def _normalize_input(self, X: Any) -> Any:
+        if isinstance(X, TextDataset):
+            return dataclasses.replace(X, texts=self.normalize(X.texts))
+        if isinstance(X, pd.DataFrame):
+            column = getattr(self.detector, "text_column", "text")
+            if column not in X.columns:
+                raise DataError(
+                    f"input frame has no text column {column!r}; found: {list(X.columns)}"
+                )
+            out = X.copy()
+            out[column] = self.normalize(X[column].tolist())
+            return out
+        return self.normalize(X)
+
+    # ------------------------------------------------------------------ detector API
+    def fit(self, X: Any, y: Any = None, **kwargs: Any) -> NormalizingDetector:
+        """Fit the inner detector on the normalized texts (``kwargs`` go to its ``fit``)."""
+        self.detector.fit(self._normalize_input(X), y, **kwargs)
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """The inner detector's ``predict_proba`` of the normalized texts."""
+        return np.asarray(self.detector.predict_proba(self._normalize_input(X)))
+
+    def predict(self, X: Any, threshold: float | None = None) -> np.ndarray:
+        """The inner detector's ``predict`` of the normalized texts."""
+        if threshold is None:
+            return np.asarray(self.detector.predict(self._normalize_input(X)))
+        return np.asarray(self.detector.predict(self._normalize_input(X), threshold=threshold))
+
+    def category_score(self, X: Any) -> np.ndarray:
+        """``(N,)`` flagged-labels probability (what moderation reports), normalized input."""
+        if hasattr(self.detector, "category_score"):
+            return np.asarray(self.detector.category_score(self._normalize_input(X)))
+        return self.predict_proba(X)[:, 1]
+
+    def flagged_indices(self) -> list[int]:
+        """The inner detector's flagged columns (binary default: ``[1]``)."""
+        if hasattr(self.detector, "flagged_indices"):
+            return list(self.detector.flagged_indices())
+        return [1]
+
+    def score(self, X: Any, y: Any) -> float:
+        """Accuracy of :meth:`predict`."""
+        return float(np.mean(self.predict(X) == np.asarray(y)))
+
+    # ------------------------------------------------------------------ persistence
+    def save_pretrained(self, directory: str | Path, **kwargs: Any) -> Path:
+        """Save the inner detector (``kwargs`` go to its ``save_pretrained``), then
+        ``normalization.json``; the model card gets a note on the normalization."""
+        directory = Path(directory)
+        self.detector.save_pretrained(directory, **kwargs)
+        inner = f"{type(self.detector).__module__}.{type(self.detector).__qualname__}"
+        config_path = directory / "config.json"
+        if config_path.is_file():
+            inner = json.loads(config_path.read_text(encoding="utf-8")).get("format", inner)
+        config = {
+            "format": _FORMAT,
+            "format_version": _FORMAT_VERSION,
+            "detector": inner,
+            "steps": self.steps,
+        }
+        (directory / NORMALIZATION_FILE).write_text(json.dumps(config, indent=2), encoding="utf-8")
+        card = directory / "README.md"
+        if card.is_file():
+            on = ", ".join(k for k, v in self.steps.items() if v) or "none"
+            note = (
+                "\n## Input normalization\nTexts are normalized before scoring "
+                f"(`socialgan.text.normalize.normalize_text`; steps: {on}). Load with "
+                "`socialgan.text.NormalizingDetector.from_pretrained(dir)` or "
+                "`socialgan.text.load_text_detector(dir)` to keep it.\n"
+            )
+            card.write_text(card.read_text(encoding="utf-8") + note, encoding="utf-8")
+        return directory
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path) -> NormalizingDetector:
+        """Load a detector saved by :meth:`save_pretrained` (JSON + safetensors, no pickle)."""
+        directory = Path(directory)
+        path = directory / NORMALIZATION_FILE
+        if not path.is_file():
+            raise DataError(f"{directory}: not a saved NormalizingDetector ({path.name} missing)")
+        try:
+            config = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise DataError(f"{path}: not valid JSON ({e})") from None
+        if not isinstance(config, dict) or config.get("format") != _FORMAT:
+            raise DataError(f"{path}: not a {_FORMAT} config")
+        if config.get("format_version", 0) > _FORMAT_VERSION:
+            raise DataError(
+                f"{path}: format version {config['format_version']} is newer than this "
+                f"socialgan reads ({_FORMAT_VERSION}); upgrade socialgan"
+            )
+        inner_cls = _INNER.get(config.get("detector", ""))
+        if inner_cls is None:
+            raise DataError(
+                f"{path}: cannot load an inner detector of format {config.get('detector')!r}; "
+                f"known: {', '.join(_INNER)}"
+            )
+        steps = config.get("steps", {})
+        if not isinstance(steps, dict) or set(steps) - set(NORMALIZE_STEPS):
+            raise DataError(f"{path}: 'steps' must map steps of {NORMALIZE_STEPS} to true/false")
+        return cls(inner_cls.from_pretrained(directory), **{k: bool(v) for k, v in steps.items()})
+
+
+def load_text_detector(directory: str | Path) -> Any:
+    """Load a saved text detector: a :class:`NormalizingDetector` when the folder has
+    ``normalization.json``, else a plain :class:`TfidfDetector`."""
+    if (Path(directory) / NORMALIZATION_FILE).is_file():
+        return NormalizingDetector.from_pretrained(directory)
+    return TfidfDetector.from_pretrained(directory)
+
+
+@overload
+def adversarial_augment(
+    texts: TextDataset,
+    labels: None = None,
+    attacks: Sequence[str | Attack] = ...,
+    rng: RngLike = ...,
+    *,
+    strength: float = ...,
+    copies: int = ...,
+    positive_label: int = ...,
+) -> TextDataset: ...
+
+
+@overload
+def adversarial_augment(
+    texts: Sequence[str],
+    labels: Any,
+    attacks: Sequence[str | Attack] = ...,
+    rng: RngLike = ...,
+    *,
+    strength: float = ...,
+    copies: int = ...,
+    positive_label: int = ...,
+) -> tuple[list[str], np.ndarray]: ...
+
+
+def adversarial_augment(
+    texts: Sequence[str] | TextDataset,
+    labels: Any = None,
+    attacks: Sequence[str | Attack] = ("mixed",),
+    rng: RngLike = 0,
+    *,
+    strength: float = 0.3,
+    copies: int = 1,
+    positive_label: int = 1,
+) -> tuple[list[str], np.ndarray] | TextDataset:
+    """Training data for adversarial training: the originals plus attacked copies of the
+    positives (``copies`` per attack; copies an attack leaves unchanged are dropped).
+
+    Augment the training split only, after splitting: an attacked copy of a test text in
+    the training data would inflate the measured robustness.
+
+    Args:
+        texts: the training texts, or a :class:`TextDataset` (then ``labels`` come from
+            it, and a ``TextDataset`` is returned whose added rows repeat the source
+            row's group and metadata).
+        labels: ``(n,)`` labels when ``texts`` is a list.
+        attacks: names in :data:`ATTACKS` or attack functions. Default ``("mixed",)``.
+        rng: seed or generator for the attacks. Default 0.
+        strength: fraction of words each attacked copy disguises. Default 0.3.
+        copies: attacked copies per positive text and attack. Default 1.
+        positive_label: the label whose texts are attacked. Default 1.
+
+    Returns:
+        ``(texts, labels)`` (originals first), or a ``TextDataset`` for a ``TextDataset``.
+    """
+    data = texts if isinstance(texts, TextDataset) else None
+    if data is not None:
+        if labels is not None:
+            raise DataError("labels come from the TextDataset; do not pass them too")
+        labels = data.labels
+    originals = check_text_list(data.texts if data is not None else texts)
+    if labels is None:
+        raise DataError("adversarial_augment needs the labels of the texts")
+    y = check_labels(labels, len(originals))
+    if isinstance(attacks, str) or not attacks:
+        raise DataError(f"attacks must be a non-empty list of names from {list(ATTACKS)}")
+    if copies < 1:
+        raise DataError(f"copies must be at least 1, got {copies}")
+    fns = [get_attack(a)[1] for a in attacks]
+    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng or 0)
+    positives = np.flatnonzero(y == positive_label)
+    new_texts: list[str] = []
+    source: list[int] = []
+    for _ in range(copies):
+        for fn in fns:
+            for i in positives:
+                attacked = fn(originals[i], gen, strength)
+                if attacked != originals[i]:
+                    new_texts.append(attacked)
+                    source.append(int(i))
+    if data is not None:
+        out = data.subset(np.concatenate([np.arange(len(data)), np.array(source, dtype=np.int64)]))
+        out.texts = originals + new_texts
+        return out
+    return originals + new_texts, np.concatenate([y, y[np.array(source, dtype=np.int64)]])

@@ -83,3 +83,23 @@ def test_bad_input_one_line_exit_2(tmp_path):
 def test_dry_run_shows_preset():
     res = runner.invoke(app, ["text", "detect-train", "-d", "liar", "-o", "m", "--dry-run"])
     assert res.exit_code == 0 and "party" in res.output and "pants-fire" in res.output
+
+
+def test_hardened_model_resists_disguised_spam(tmp_path):
+    data, model = _data(tmp_path), tmp_path / "hard"
+    cols = ["--text-column", "body", "--label-column", "kind"]
+    res = runner.invoke(
+        app,
+        ["text", "detect-train", "-d", str(data), *cols, "-o", str(model), "--cv", "0", "--harden"]
+        + TINY,
+    )
+    assert res.exit_code == 0, res.output
+    assert (model / "normalization.json").is_file()
+    plain = "free money click"
+    disguised = "fr\u200bee m\u043ene\u0443 cl1ck"  # zero-width, Cyrillic o/y, leet
+    scores = []
+    for text in (plain, disguised):
+        res = runner.invoke(app, ["text", "detect", text, "--model", str(model)])
+        assert res.exit_code == 0, res.output
+        scores.append(next(iter(json.loads(res.output)["category_scores"].values())))
+    assert abs(scores[0] - scores[1]) < 1e-9  # normalized to the same text before scoring

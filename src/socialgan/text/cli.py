@@ -53,6 +53,10 @@ def build_detector(params: dict[str, Any]):
     return TfidfDetector(**params)
 
 
+#: Attacks whose outputs are added to the training data by ``--harden``.
+ADVERSARIAL_ATTACKS = ("leet", "homoglyph", "zero_width", "spacing", "synonym", "mixed")
+
+
 def _load(
     data: str,
     text_column: str,
@@ -92,11 +96,18 @@ def detect_train(
     set_: list[str] = typer.Option([], "--set", help=SET_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved config and exit."),
     max_chars: int = typer.Option(DEFAULT_MAX_CHARS, help="Longest text accepted."),
+    harden: bool = typer.Option(
+        False,
+        "--harden",
+        help="Resist disguised text: Unicode/look-alike/leetspeak normalization before "
+        "scoring, and adversarial training on attacked copies of the flagged class.",
+    ),
 ) -> None:
     """Train the TF-IDF detector on all of DATA and save it to OUT.
 
     The folder gets config.json, model.safetensors and a README.md model card with
-    cross-validated metrics (LIAR: its valid and test splits instead).
+    cross-validated metrics (LIAR: its valid and test splits instead). With --harden the
+    model also gets normalization.json and is trained on attacked copies as well.
     """
     from .evaluation import classification_metrics, cross_validate
 
@@ -116,9 +127,17 @@ def detect_train(
             "name the flagged ones, e.g. --set 'detector.positive_labels=[a, b]', and --category"
         )
     build_detector(cfg["detector"])  # fail on bad options before the long part
+
+    def make() -> Any:
+        det = build_detector(cfg["detector"])
+        if not harden:
+            return det
+        from .hardening import NormalizingDetector
+
+        return NormalizingDetector(det, adversarial=ADVERSARIAL_ATTACKS)
     metrics: dict[str, Any] = {}
     if data in _SPLIT_SOURCES:
-        det = build_detector(cfg["detector"]).fit(dataset)
+        det = make().fit(dataset)
         for split in ("valid", "test"):
             test = load_named(f"liar:{split}", max_chars=max_chars)
             proba = det.predict_proba(test)
@@ -127,11 +146,11 @@ def detect_train(
         metrics["protocol"] = "fit on liar:train, scored on the official valid/test splits"
     else:
         if cv:
-            result = cross_validate(dataset, lambda: build_detector(cfg["detector"]), cv=cv)
+            result = cross_validate(dataset, make, cv=cv)
             metrics = {f"cv_{m}": result[m] for m in ("accuracy", "macro_f1", "auc")}
             metrics["protocol"] = result["protocol"]
         t0 = time.perf_counter()
-        det = build_detector(cfg["detector"]).fit(dataset)
+        det = make().fit(dataset)
         typer.echo(
             f"trained on {len(dataset):,} texts in {time.perf_counter() - t0:.1f}s", err=True
         )
@@ -226,14 +245,14 @@ def detect(
     """
     import pandas as pd
 
-    from .classic import TfidfDetector
+    from .hardening import load_text_detector
     from .moderation import resolve_thresholds
 
     if (text is None) == (file is None):
         raise DataError("give either a TEXT argument or --file, not both or neither")
     detectors = {}
     for folder in model:
-        det = TfidfDetector.from_pretrained(folder)
+        det = load_text_detector(folder)
         cat = det.category_ or Path(folder).name
         if cat in detectors:
             raise DataError(f"{folder}: a second model for category {cat!r}")

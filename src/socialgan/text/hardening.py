@@ -68,6 +68,9 @@ class NormalizingDetector:
         detector: the inner detector (e.g. a :class:`TfidfDetector`), fitted or not.
         invisible, nfkc, confusables, spacing, leet: the steps of
             :func:`~socialgan.text.normalize.normalize_text` to apply. Default: all.
+        adversarial: attacks (names in :data:`~socialgan.text.attacks.ATTACKS`) whose
+            outputs on the flagged class are added to the training data in :meth:`fit`
+            (adversarial training); empty = none.
 
     Accepts the inputs the inner detector accepts: a list of texts, a ``DataFrame``
     (its text column, the inner ``text_column`` or ``"text"``, is normalized) or a
@@ -84,8 +87,10 @@ class NormalizingDetector:
         confusables: bool = True,
         spacing: bool = True,
         leet: bool = True,
+        adversarial: Sequence[str] = (),
     ) -> None:
         self.detector = detector
+        self.adversarial = tuple(adversarial)
         self.steps = {
             "invisible": bool(invisible),
             "nfkc": bool(nfkc),
@@ -139,9 +144,26 @@ class NormalizingDetector:
 
     # ------------------------------------------------------------------ detector API
     def fit(self, X: Any, y: Any = None, **kwargs: Any) -> NormalizingDetector:
-        """Fit the inner detector on the normalized texts (``kwargs`` go to its ``fit``)."""
+        """Fit the inner detector on the normalized texts (``kwargs`` go to its ``fit``),
+        plus attacked copies of the flagged class when ``adversarial`` names attacks."""
+        if self.adversarial:
+            X, y = self._augment(X, y)
         self.detector.fit(self._normalize_input(X), y, **kwargs)
         return self
+
+    def _augment(self, X: Any, y: Any) -> tuple[Any, Any]:
+        if isinstance(X, TextDataset):
+            names = getattr(self.detector, "positive_labels", None) or [X.label_names[-1]]
+            for name in names:
+                if name not in X.label_names:
+                    raise DataError(f"positive label {name!r} is not one of {X.label_names}")
+                X = adversarial_augment(
+                    X, attacks=self.adversarial, positive_label=X.label_names.index(name)
+                )
+            return X, y
+        if isinstance(X, pd.DataFrame):
+            raise DataError("adversarial training needs a list of texts or a TextDataset")
+        return adversarial_augment(X, y, attacks=self.adversarial)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """The inner detector's ``predict_proba`` of the normalized texts."""
@@ -225,7 +247,8 @@ class NormalizingDetector:
         steps = config.get("steps", {})
         if not isinstance(steps, dict) or set(steps) - set(NORMALIZE_STEPS):
             raise DataError(f"{path}: 'steps' must map steps of {NORMALIZE_STEPS} to true/false")
-        return cls(inner_cls.from_pretrained(directory), **{k: bool(v) for k, v in steps.items()})
+        flags: dict[str, Any] = {k: bool(v) for k, v in steps.items()}
+        return cls(inner_cls.from_pretrained(directory), **flags)
 
 
 def load_text_detector(directory: str | Path) -> Any:

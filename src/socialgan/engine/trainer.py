@@ -88,6 +88,9 @@ class Trainer:
         evaluate: ``callback(trainer) -> dict`` run every ``eval_every`` steps; its
             ``metric`` entry decides which checkpoint is "best".
         progress: None = bar on a terminal, plain lines otherwise; False = quiet.
+        g_regularizer: ``callback(fake, labels) -> scalar`` added to the generator's loss
+            (logged as ``g_reg``), e.g. a spectral regularizer or the score of a frozen
+            detector the generator should evade. ``fake`` is what G outputs, with gradients.
 
     Example:
         >>> trainer = Trainer(G, D, TensorBatches(x, batch_size=64), TrainConfig(steps=100))
@@ -110,8 +113,10 @@ class Trainer:
         metric: str = "",
         metric_mode: str = "min",
         progress: bool | None = None,
+        g_regularizer: Callable[[Tensor, Tensor | None], Tensor] | None = None,
     ) -> None:
         self.config = config
+        self.g_regularizer = g_regularizer
         self.device = select_device(config.device)
         self.G = generator.to(self.device)
         self.D = discriminator.to(self.device)
@@ -244,6 +249,10 @@ class Trainer:
         try:
             with autocast_context(self.device, cfg.precision):
                 loss = self.loss.g_loss(self.D(self._aug(fake), y).float())
+                reg = None
+                if self.g_regularizer is not None:
+                    reg = self.g_regularizer(fake, y).float()
+                    loss = loss + reg
             self.opt_g.zero_grad(set_to_none=True)
             self.scaler_g.scale(loss).backward()
         finally:
@@ -255,7 +264,10 @@ class Trainer:
         self.scaler_g.step(self.opt_g)
         self.scaler_g.update()
         self.ema.update(self.step)
-        return {"loss_g": loss.detach(), "grad_norm_g": gnorm.detach()}
+        out = {"loss_g": loss.detach(), "grad_norm_g": gnorm.detach()}
+        if reg is not None:
+            out["g_reg"] = reg.detach()
+        return out
 
     @property
     def data_batch_size(self) -> int:

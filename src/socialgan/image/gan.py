@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,10 @@ class ImageGAN:
         extractor: ``auto`` (fashion-mnist for Fashion-MNIST data, else mnist), ``mnist``
             or ``fashion-mnist``.
         progress: None = progress bar on a terminal, plain lines otherwise; False = quiet.
+        g_regularizer: ``callback(images) -> scalar`` added to the generator's loss, with
+            ``images`` the generated batch in [0, 1] (with gradients): e.g. the mean score
+            of a frozen detector the generator should evade, or a spectral regularizer.
+            Not saved with the model.
         **train: any :class:`~socialgan.engine.TrainConfig` field (``loss``, ``steps``,
             ``batch_size``, ``n_critic``, ``lr_g``, ``r1_gamma``, ``ema_decay``, ``seed``...).
             Learning rates and betas default to the architecture's preset.
@@ -75,8 +80,10 @@ class ImageGAN:
         eval_samples: int = 2000,
         extractor: str = "auto",
         progress: bool | None = None,
+        g_regularizer: Callable[[Tensor], Tensor] | None = None,
         **train: Any,
     ) -> None:
+        self.g_regularizer = g_regularizer
         unknown = sorted(set(train) - _TRAIN_KEYS)
         if unknown:
             raise ValueError(
@@ -183,6 +190,7 @@ class ImageGAN:
             metric="fld",
             metric_mode="min",
             progress=self.progress,
+            g_regularizer=self._g_reg() if self.g_regularizer is not None else None,
         )
         self.ema_generator = self.trainer.ema.shadow
         if resume and self.run_dir is not None:
@@ -192,6 +200,11 @@ class ImageGAN:
             self._write_samples(self.trainer, self.trainer.step)
             plot_losses(self.trainer.history, self.run_dir / "losses.png", title=cfg["arch"])
         return self
+
+    def _g_reg(self) -> Callable[[Tensor, Tensor | None], Tensor]:
+        reg = self.g_regularizer
+        assert reg is not None
+        return lambda fake, _labels: reg(self._from_net_range(fake))
 
     def _evaluator(self, data: ImageDataset):
         """A callback scoring EMA samples against a fixed subset of the training images."""

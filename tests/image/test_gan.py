@@ -107,7 +107,7 @@ def test_g_regularizer_steers_the_generator():
     seen = []
 
     def darker(images):
-        seen.append((images.requires_grad, float(images.min()) >= 0))
+        seen.append((images.requires_grad, float(images.detach().min()) >= 0))
         return 20 * images.mean()
 
     opts = {**TINY, "steps": 20, "lr_g": 5e-3}

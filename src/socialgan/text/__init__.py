@@ -1,4 +1,5 @@
-"""Text moderation: data loaders, the classic TF-IDF detector and moderation output.
+"""Text moderation: data loaders, the classic TF-IDF detector, neural and semi-supervised
+GAN detectors, low-label curves and moderation output.
 
 Example:
     >>> from socialgan.text import TfidfDetector, load_youtube_spam, moderate
@@ -30,14 +31,19 @@ from socialgan.text.evasion import (
     evaluate_robustness,
 )
 from socialgan.text.hardening import NormalizingDetector, adversarial_augment, load_text_detector
+from socialgan.text.lowlabel import low_label_curve
 from socialgan.text.moderation import moderate
+from socialgan.text.neural import CharCNNDetector
 from socialgan.text.normalize import normalize_text
+from socialgan.text.ssgan import SSGANDetector
 
 __all__ = [
     "ATTACKS",
     "NAMED_SOURCES",
     "AttackReport",
+    "CharCNNDetector",
     "NormalizingDetector",
+    "SSGANDetector",
     "TextDataset",
     "TfidfDetector",
     "adaptive_attack",
@@ -57,6 +63,7 @@ __all__ = [
     "load_text_detector",
     "load_text_file",
     "load_youtube_spam",
+    "low_label_curve",
     "moderate",
     "normalize_text",
 ]

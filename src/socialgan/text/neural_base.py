@@ -1,0 +1,400 @@
+"""What the PyTorch text detectors share: input checks, label encoding, prediction with an
+optional threshold, moderation hooks, training helpers and persistence.
+
+Persistence is Hugging Face style and never pickles: ``config.json`` holds the
+hyperparameters, labels and shapes; ``model.safetensors`` the tensors; ``README.md`` a short
+model card. A reloaded detector scores exactly like the one that was saved.
+
+Example:
+    >>> from socialgan.text.neural import CharCNNDetector
+    >>> det = CharCNNDetector(max_epochs=2).fit(["free money", "nice song"] * 10, [1, 0] * 10)
+    >>> det.save_pretrained("models/spam-cnn")
+    >>> CharCNNDetector.from_pretrained("models/spam-cnn").predict(["free money now"])
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import train_test_split
+from torch import nn
+
+from socialgan.errors import DataError
+from socialgan.text.data import TextDataset
+
+__all__ = [
+    "BestState",
+    "NeuralTextDetector",
+    "holdout_split",
+    "length_batches",
+    "seeded",
+]
+
+FORMAT_VERSION = 1
+#: Integer label that marks an unlabeled row (scikit-learn's semi-supervised convention).
+UNLABELED = -1
+_D = TypeVar("_D", bound="NeuralTextDetector")
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Seed torch's CPU generator inside the block and restore the caller's state after."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+def holdout_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified ``(train_index, validation_index)``; no validation rows when ``fraction``
+    is 0 or the data is too small to hold out at least one text of every class."""
+    n = len(y)
+    everything = np.arange(n)
+    n_val = int(round(fraction * n))
+    classes, counts = np.unique(y, return_counts=True)
+    if fraction <= 0 or n_val < len(classes) or n - n_val < len(classes) or counts.min() < 2:
+        return everything, np.zeros(0, dtype=np.int64)
+    train, val = train_test_split(everything, test_size=n_val, stratify=y, random_state=seed)
+    return np.sort(train), np.sort(val)
+
+
+def length_batches(
+    lengths: np.ndarray, batch_size: int, rng: np.random.Generator
+) -> list[np.ndarray]:
+    """Shuffled batches of similar-length texts (less padding): shuffle, sort by length
+    within windows of 50 batches, cut, shuffle the batches."""
+    order = rng.permutation(len(lengths))
+    window = 50 * batch_size
+    batches: list[np.ndarray] = []
+    for start in range(0, len(order), window):
+        chunk = order[start : start + window]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+class BestState:
+    """Early stopping on a validation loss: keeps a copy of the best modules' weights."""
+
+    def __init__(self, patience: int) -> None:
+        self.patience = patience
+        self.best = float("inf")
+        self.best_epoch = -1
+        self.bad_epochs = 0
+        self.state: dict[str, dict[str, torch.Tensor]] | None = None
+
+    def update(self, loss: float, epoch: int, modules: dict[str, nn.Module]) -> bool:
+        """Record ``loss``; returns True when training should stop."""
+        if loss < self.best - 1e-6:
+            self.best, self.best_epoch, self.bad_epochs = loss, epoch, 0
+            self.state = {
+                k: {n: t.detach().clone() for n, t in m.state_dict().items()}
+                for k, m in modules.items()
+            }
+            return False
+        self.bad_epochs += 1
+        return self.bad_epochs >= self.patience
+
+    def restore(self, modules: dict[str, nn.Module]) -> None:
+        if self.state is not None:
+            for k, m in modules.items():
+                m.load_state_dict(self.state[k])
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class NeuralTextDetector(ClassifierMixin, BaseEstimator):
+    """Base class: subclasses implement ``fit`` (which sets the torch module ``model_``),
+    ``_logits``, ``_tensors``, ``_state_config`` and ``_restore``, and define the attributes
+    ``preprocess``, ``positive_labels``, ``text_column`` and ``batch_size`` in ``__init__``."""
+
+    preprocess: str
+    positive_labels: Sequence[str] | None
+    text_column: str
+    batch_size: int
+    classes_: np.ndarray
+    label_names_: list[str]
+
+    # ----------------------------------------------------------------- input handling
+    def _input_texts(self, X: Any) -> list[str]:
+        """Texts from a list, a ``DataFrame`` (``text_column``) or a :class:`TextDataset`."""
+        if isinstance(X, TextDataset):
+            return list(X.texts)
+        if isinstance(X, pd.DataFrame):
+            if self.text_column not in X.columns:
+                raise DataError(
+                    f"input frame has no text column {self.text_column!r}; found: {list(X.columns)}"
+                )
+            X = X[self.text_column].tolist()
+        if isinstance(X, (str, bytes)):
+            raise DataError("expected a list of texts, got a single string (wrap it in a list)")
+        try:
+            texts = list(X)
+        except TypeError:
+            raise DataError(f"expected a list of texts, got {type(X).__name__}") from None
+        for i, t in enumerate(texts):
+            if not isinstance(t, str):
+                raise DataError(f"text {i}: expected a string, found {type(t).__name__}")
+        return texts
+
+    def _fit_inputs(
+        self, X: Any, y: Any, label_names: Sequence[str] | None, *, allow_unlabeled: bool
+    ) -> tuple[list[str], np.ndarray]:
+        """Check the training input; set ``classes_`` and ``label_names_``. Returns the texts
+        and label ids ``0..K-1`` (``-1`` for unlabeled rows when ``allow_unlabeled``)."""
+        if isinstance(X, TextDataset):
+            y = X.labels if y is None else y
+            label_names = X.label_names if label_names is None else label_names
+        if y is None:
+            raise DataError("fit needs labels y")
+        texts = self._input_texts(X)
+        if not texts:
+            raise DataError("no texts to train on (empty input)")
+        y = np.asarray(y)
+        if y.ndim != 1 or len(y) != len(texts):
+            raise DataError(f"{len(y)} labels for {len(texts)} texts")
+        labeled = np.ones(len(y), dtype=bool)
+        if allow_unlabeled and y.dtype.kind in "iu":
+            labeled = y != UNLABELED
+        elif y.dtype.kind in "iu" and (y == UNLABELED).any():
+            raise DataError(f"{type(self).__name__} needs every text labeled; found -1 labels")
+        if y.dtype.kind == "f":
+            raise DataError("labels must be integers or strings, not floats")
+        classes, enc = np.unique(y[labeled], return_inverse=True)
+        if len(classes) < 2:
+            raise DataError(f"need at least 2 classes to train, found {classes.tolist()}")
+        if label_names is not None and classes.dtype.kind in "iu":
+            if classes.min() < 0 or classes.max() >= len(label_names):
+                raise DataError(
+                    f"label ids {classes.tolist()} do not fit {len(label_names)} label_names"
+                )
+            names = [str(label_names[int(c)]) for c in classes]
+        else:
+            names = [str(c) for c in classes]
+        self.classes_, self.label_names_ = classes, names
+        y_enc = np.full(len(y), UNLABELED, dtype=np.int64)
+        y_enc[labeled] = enc
+        return texts, y_enc
+
+    # ----------------------------------------------------------------- prediction
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise ValueError(
+                f"this {type(self).__name__} is not fitted: call fit() or from_pretrained()"
+            )
+
+    def _logits(self, texts: list[str]) -> np.ndarray:
+        """``(N, K)`` class logits; implemented by subclasses."""
+        raise NotImplementedError
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Raw class logits ``(N, K)`` (softmax of these is :meth:`predict_proba`)."""
+        self._check_fitted()
+        texts = self._input_texts(X)
+        if not texts:
+            return np.zeros((0, len(self.classes_)))
+        return self._logits(texts)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities ``(N, K)`` in the order of ``classes_``."""
+        return _softmax(self.decision_function(X))
+
+    def predict(self, X: Any, threshold: float | None = None) -> np.ndarray:
+        """Predicted labels. Binary: positive class when its probability >= ``threshold``
+        (default 0.5); multi-class: the most probable class (``threshold`` not allowed)."""
+        proba = self.predict_proba(X)
+        if len(self.classes_) == 2:
+            t = 0.5 if threshold is None else float(threshold)
+            return self.classes_[(proba[:, 1] >= t).astype(np.int64)]
+        if threshold is not None:
+            raise ValueError("threshold applies to binary detectors only")
+        return self.classes_[proba.argmax(axis=1)]
+
+    def flagged_indices(self) -> list[int]:
+        """Columns of ``predict_proba`` that count as flagged (see ``positive_labels``)."""
+        self._check_fitted()
+        if self.positive_labels is None:
+            if len(self.classes_) != 2:
+                raise ValueError(
+                    f"multi-class detector ({self.label_names_}): set positive_labels to "
+                    "the labels that should be flagged"
+                )
+            return [1]
+        unknown = [p for p in self.positive_labels if p not in self.label_names_]
+        if unknown:
+            raise ValueError(f"positive_labels {unknown} not in labels {self.label_names_}")
+        return [self.label_names_.index(p) for p in self.positive_labels]
+
+    def category_score(self, X: Any) -> np.ndarray:
+        """``(N,)`` probability of the flagged labels (what moderation reports)."""
+        return self.predict_proba(X)[:, self.flagged_indices()].sum(axis=1)
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Accuracy (scikit-learn's ``ClassifierMixin.score``)."""
+        return float(np.mean(self.predict(X) == np.asarray(y)))
+
+    # ----------------------------------------------------------------- persistence
+    def json_params(self) -> dict[str, Any]:
+        """Hyperparameters as JSON-ready values (what ``config.json`` stores)."""
+        params = self.get_params()
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
+
+    def _tensors(self) -> dict[str, torch.Tensor]:
+        """Learned tensors to save; implemented by subclasses."""
+        raise NotImplementedError
+
+    def _state_config(self) -> dict[str, Any]:
+        """Learned JSON state (shapes, vocabularies, training history); subclasses."""
+        raise NotImplementedError
+
+    def _restore(self, state: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
+        """Rebuild the learned state from :meth:`_state_config` and :meth:`_tensors`."""
+        raise NotImplementedError
+
+    def _describe(self) -> str:
+        """One line for the model card's Model section."""
+        return type(self).__name__
+
+    @classmethod
+    def _format(cls) -> str:
+        return f"socialgan.text.{cls.__name__}"
+
+    def save_pretrained(
+        self,
+        directory: str | Path,
+        *,
+        metrics: dict[str, Any] | None = None,
+        data: str | None = None,
+        category: str | None = None,
+        name: str | None = None,
+    ) -> Path:
+        """Write ``config.json``, ``model.safetensors`` and a ``README.md`` model card.
+
+        ``metrics``, ``data`` (what it was trained on) and ``category`` (the moderation
+        category, e.g. ``spam``) go into the config and the card.
+        """
+        self._check_fitted()
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        default_name = "socialgan-" + type(self).__name__.lower().replace("detector", "")
+        config = {
+            "format": self._format(),
+            "format_version": FORMAT_VERSION,
+            "name": name or "-".join(filter(None, (default_name, category))),
+            "category": category,
+            "params": self.json_params(),
+            "classes": self.classes_.tolist(),
+            "label_names": self.label_names_,
+            "state": self._state_config(),
+            "data": data,
+            "metrics": metrics or {},
+        }
+        tensors = {k: v.detach().cpu().contiguous() for k, v in self._tensors().items()}
+        save_file(tensors, str(directory / "model.safetensors"))
+        (directory / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
+        _write_card(directory / "README.md", config, self._describe())
+        return directory
+
+    @classmethod
+    def from_pretrained(cls: type[_D], directory: str | Path) -> _D:
+        """Load a detector written by :meth:`save_pretrained` (JSON + safetensors only)."""
+        directory = Path(directory)
+        cfg_path, weights = directory / "config.json", directory / "model.safetensors"
+        for path in (cfg_path, weights):
+            if not path.is_file():
+                raise DataError(f"{directory}: not a saved {cls.__name__} ({path.name} missing)")
+        try:
+            config = json.loads(cfg_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise DataError(f"{cfg_path}: not valid JSON ({e})") from None
+        found = config.get("format") if isinstance(config, dict) else None
+        if found != cls._format():
+            raise DataError(f"{cfg_path}: not a {cls._format()} config (format={found!r})")
+        if config.get("format_version", 0) > FORMAT_VERSION:
+            raise DataError(
+                f"{cfg_path}: format version {config['format_version']} is newer than this "
+                f"socialgan reads ({FORMAT_VERSION}); upgrade socialgan"
+            )
+        try:
+            tensors = load_file(str(weights))
+        except (SafetensorError, OSError) as e:
+            raise DataError(f"{weights}: cannot read safetensors ({e})") from None
+        try:
+            params = {
+                k: tuple(v) if isinstance(v, list) and k != "positive_labels" else v
+                for k, v in config["params"].items()
+            }
+            det = cls(**params)
+            det.classes_ = np.asarray(config["classes"])
+            det.label_names_ = [str(n) for n in config["label_names"]]
+            det._restore(config["state"], tensors)
+        except (KeyError, TypeError, ValueError, RuntimeError) as e:
+            raise DataError(
+                f"{directory}: incomplete or inconsistent saved detector ({e})"
+            ) from None
+        det.name_ = config.get("name")
+        det.category_ = config.get("category")
+        det.metrics_ = config.get("metrics", {})
+        return det
+
+
+_LIMITS = (
+    "- Trained from scratch on a small labelled set: it learns surface patterns (bytes, "
+    "word n-grams), not meaning or facts; paraphrases, new templates, other languages or "
+    "platforms and text written to evade it (for example by a generator) can pass.\n"
+    "- Probabilities are softmax outputs, not calibrated; check thresholds on your own "
+    "traffic, whose base rate will differ.\n"
+    "- Not a substitute for human review of the decisions it flags."
+)
+
+
+def _write_card(path: Path, config: dict[str, Any], model: str) -> None:
+    metrics = config.get("metrics") or {}
+    lines = [
+        f"# {config['name']}",
+        "",
+        f"Text detector from `socialgan` ({config['format']}). Category: "
+        f"`{config.get('category') or 'n/a'}`; labels: {', '.join(config['label_names'])}.",
+        "",
+        "## Model",
+        model,
+        "",
+        "## Data",
+        config.get("data") or "Not recorded.",
+        "",
+        "## Metrics",
+    ]
+    if metrics:
+        lines += ["| metric | value |", "|---|---|"]
+        lines += [
+            f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |"
+            for k, v in metrics.items()
+        ]
+    else:
+        lines.append("None recorded.")
+    cls_name = config["format"].rsplit(".", 1)[-1]
+    lines += [
+        "",
+        "## Intended use",
+        "Ranking or pre-filtering user content for a moderation queue, with a human in the "
+        f"loop, on text like the training data. Load it with "
+        f"`socialgan.text.{cls_name}.from_pretrained(dir)`.",
+        "",
+        "## Limits",
+        _LIMITS,
+        "",
+    ]
+    path.write_text("\n".join(lines), encoding="utf-8")

@@ -103,3 +103,27 @@ def test_hardened_model_resists_disguised_spam(tmp_path):
         assert res.exit_code == 0, res.output
         scores.append(next(iter(json.loads(res.output)["category_scores"].values())))
     assert abs(scores[0] - scores[1]) < 1e-9  # normalized to the same text before scoring
+
+
+def test_neural_detector_train_detect_evaluate(tmp_path):
+    data, model = _data(tmp_path), tmp_path / "cnn"
+    cols = ["--text-column", "body", "--label-column", "kind"]
+    fast = ["--set", "detector.max_epochs=2", "--set", "detector.hash_buckets=1024"]
+    res = runner.invoke(
+        app,
+        ["text", "detect-train", "-d", str(data), *cols, "-o", str(model), "--cv", "0"]
+        + ["--detector", "charcnn", *fast],
+    )
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["text", "detect", "free money click", "--model", str(model)])
+    assert res.exit_code == 0, res.output
+    assert 0 <= next(iter(json.loads(res.output)["category_scores"].values())) <= 1
+    res = runner.invoke(
+        app,
+        ["text", "evaluate", "-d", str(data), *cols, "--cv", "2", "--detector", "ssgan"]
+        + ["--set", "detector.max_epochs=1"],
+    )
+    assert res.exit_code == 0, res.output
+    assert "accuracy" in res.output
+    res = runner.invoke(app, ["text", "evaluate", "-d", str(data), *cols, "--detector", "bert"])
+    assert res.exit_code == 2 and "--detector must be one of" in res.output

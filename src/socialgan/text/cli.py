@@ -30,20 +30,50 @@ SET_HELP = "Override one detector option, e.g. --set detector.C=0.5 (repeatable)
 _SPLIT_SOURCES = ("liar", "liar:train")
 
 
-def default_config(source: str) -> dict[str, Any]:
-    """Every detector option with its default, plus the named data set's preset."""
+#: ``--detector`` choices.
+DETECTOR_KINDS = ("tfidf", "charcnn", "ssgan")
+
+
+def _neural_class(kind: str) -> Any:
+    if kind == "charcnn":
+        from .neural import CharCNNDetector
+
+        return CharCNNDetector
+    if kind == "ssgan":
+        from .ssgan import SSGANDetector
+
+        return SSGANDetector
+    raise DataError(f"--detector must be one of {', '.join(DETECTOR_KINDS)}, not {kind!r}")
+
+
+def default_config(source: str, kind: str = "tfidf") -> dict[str, Any]:
+    """Every detector option with its default, plus the named data set's preset (TF-IDF)."""
     from .classic import TfidfDetector
 
+    if kind != "tfidf":
+        params = {
+            k: list(v) if isinstance(v, tuple) else v
+            for k, v in _neural_class(kind)().get_params().items()
+        }
+        return {"detector": {"kind": kind, **params}}
     params = TfidfDetector().json_params()
     params.update(preset_for(source).get("detector", {}))
     return {"detector": params}
 
 
 def build_detector(params: dict[str, Any]):
-    """A ``TfidfDetector`` from the ``detector`` section of a resolved config."""
+    """A detector from the ``detector`` section of a resolved config (``kind`` picks the
+    class: TF-IDF by default)."""
     from .classic import TfidfDetector
 
     params = dict(params)
+    kind = params.pop("kind", "tfidf")
+    if kind != "tfidf":
+        cls = _neural_class(kind)
+        try:
+            return cls(**params)
+        except TypeError as exc:
+            raise DataError(f"bad {kind} detector option: {exc}") from exc
     for key in ("word_ngrams", "char_ngrams"):
         value = params.get(key)
         if value is not None:
@@ -92,6 +122,12 @@ def detect_train(
     cv: int = typer.Option(
         5, help="Folds of the CV whose metrics go into the model card (0: skip)."
     ),
+    detector: str = typer.Option(
+        "tfidf",
+        "--detector",
+        help="tfidf (word+char TF-IDF, linear model), charcnn (byte CNN + hashed n-grams) or "
+        "ssgan (semi-supervised GAN discriminator).",
+    ),
     config: Path = typer.Option(None, "--config", "-c", help="YAML file with a detector section."),
     set_: list[str] = typer.Option([], "--set", help=SET_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved config and exit."),
@@ -111,7 +147,7 @@ def detect_train(
     """
     from .evaluation import classification_metrics, cross_validate
 
-    cfg = resolve(default_config(data), config, list(set_))
+    cfg = resolve(default_config(data, detector), config, list(set_))
     if dry_run:
         typer.echo(dump(cfg))
         return
@@ -135,6 +171,7 @@ def detect_train(
         from .hardening import NormalizingDetector
 
         return NormalizingDetector(det, adversarial=ADVERSARIAL_ATTACKS)
+
     metrics: dict[str, Any] = {}
     if data in _SPLIT_SOURCES:
         det = make().fit(dataset)
@@ -302,6 +339,12 @@ def evaluate(
     group_column: str = typer.Option(None, help="Group column of a user file (for --lovo)."),
     seed: int = typer.Option(0, help="Seed of the fold shuffling."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    detector: str = typer.Option(
+        "tfidf",
+        "--detector",
+        help="tfidf (word+char TF-IDF, linear model), charcnn (byte CNN + hashed n-grams) or "
+        "ssgan (semi-supervised GAN discriminator).",
+    ),
     config: Path = typer.Option(None, "--config", "-c", help="YAML file with a detector section."),
     set_: list[str] = typer.Option([], "--set", help=SET_HELP),
     max_chars: int = typer.Option(DEFAULT_MAX_CHARS, help="Longest text accepted."),
@@ -312,7 +355,7 @@ def evaluate(
     """
     from .evaluation import cross_validate, evaluate_split, format_table
 
-    cfg = resolve(default_config(data), config, list(set_))
+    cfg = resolve(default_config(data, detector), config, list(set_))
     dataset = _load(data, text_column, label_column, max_chars, False, group_column)
     make = lambda: build_detector(cfg["detector"])  # noqa: E731
     make()

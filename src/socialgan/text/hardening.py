@@ -239,6 +239,8 @@ class NormalizingDetector:
                 f"socialgan reads ({_FORMAT_VERSION}); upgrade socialgan"
             )
         inner_cls = _INNER.get(config.get("detector", ""))
+        if inner_cls is None and config.get("detector", "").startswith("socialgan.text."):
+            inner_cls = _detector_class(directory)
         if inner_cls is None:
             raise DataError(
                 f"{path}: cannot load an inner detector of format {config.get('detector')!r}; "
@@ -251,12 +253,32 @@ class NormalizingDetector:
         return cls(inner_cls.from_pretrained(directory), **flags)
 
 
+def _detector_class(directory: str | Path) -> type[Any]:
+    """The detector class named by the ``format`` of ``directory/config.json``."""
+    from socialgan.text.neural import CharCNNDetector
+    from socialgan.text.ssgan import SSGANDetector
+
+    known: dict[str, type[Any]] = {
+        **_INNER,
+        "socialgan.text.CharCNNDetector": CharCNNDetector,
+        "socialgan.text.SSGANDetector": SSGANDetector,
+    }
+    path = Path(directory) / "config.json"
+    try:
+        fmt = json.loads(path.read_text(encoding="utf-8")).get("format")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise DataError(f"{path}: not a saved socialgan text detector ({exc})") from exc
+    if fmt not in known:
+        raise DataError(f"{path}: unknown detector format {fmt!r}; known: {', '.join(known)}")
+    return known[fmt]
+
+
 def load_text_detector(directory: str | Path) -> Any:
-    """Load a saved text detector: a :class:`NormalizingDetector` when the folder has
-    ``normalization.json``, else a plain :class:`TfidfDetector`."""
+    """Load any saved text detector (TF-IDF, CharCNN, SSGAN), wrapped in a
+    :class:`NormalizingDetector` when the folder has ``normalization.json``."""
     if (Path(directory) / NORMALIZATION_FILE).is_file():
         return NormalizingDetector.from_pretrained(directory)
-    return TfidfDetector.from_pretrained(directory)
+    return _detector_class(directory).from_pretrained(directory)
 
 
 @overload

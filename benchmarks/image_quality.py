@@ -31,7 +31,14 @@ from socialgan.image.grid import save_grid  # noqa: E402
 from socialgan.image.metrics import evaluate_samples, load_feature_extractor  # noqa: E402
 
 # The DCGAN recipe of the reported run (see the README); each is a command-line flag.
-DEFAULTS = {"width": 32, "conditional": False, "lr_d": 2e-4, "lr_g": 2e-4, "augment": ""}
+DEFAULTS = {
+    "width": 32,
+    "upsample": "nearest",
+    "conditional": False,
+    "lr_d": 2e-4,
+    "lr_g": 2e-4,
+    "augment": "",
+}
 
 
 def train_and_score(arch: str, opts: dict, minutes: float, n_eval: int, quick: bool) -> dict:
@@ -72,6 +79,12 @@ def main() -> int:
     ap.add_argument("--minutes", type=float, default=30.0, help="CPU minutes per model")
     ap.add_argument("--width", type=int, default=DEFAULTS["width"], help="DCGAN base width")
     ap.add_argument(
+        "--upsample",
+        default=DEFAULTS["upsample"],
+        choices=("transposed", "nearest"),
+        help="DCGAN generator upsampling",
+    )
+    ap.add_argument(
         "--conditional",
         action=argparse.BooleanOptionalAction,
         default=DEFAULTS["conditional"],
@@ -89,6 +102,7 @@ def main() -> int:
     common = {"threads": args.threads, "data": args.data, "progress": False}
     dcgan_opts = {
         "width": args.width,
+        "upsample": args.upsample,
         "conditional": args.conditional,
         "lr_d": args.lr_d,
         "lr_g": args.lr_g,

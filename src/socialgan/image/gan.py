@@ -46,8 +46,8 @@ class ImageGAN:
             EMA samples against as many training images, in the feature space of the
             shipped feature net ``extractor``); the best FLD marks the "best" checkpoint.
         eval_samples: samples per evaluation.
-        extractor: ``auto`` (fashion-mnist for Fashion-MNIST data, else mnist), ``mnist``
-            or ``fashion-mnist``.
+        extractor: ``auto`` (fashion-mnist for Fashion-MNIST data, att-faces for the ORL
+            faces, else mnist), ``mnist``, ``fashion-mnist`` or ``att-faces``.
         progress: None = progress bar on a terminal, plain lines otherwise; False = quiet.
         g_regularizer: ``callback(images) -> scalar`` added to the generator's loss, with
             ``images`` the generated batch in [0, 1] (with gradients): e.g. the mean score
@@ -213,6 +213,7 @@ class ImageGAN:
         name = self.extractor
         if name == "auto":
             name = "fashion-mnist" if "fashion" in data.name.lower() else "mnist"
+            name = "att-faces" if data.name.lower().startswith("att-faces") else name
         ext = load_feature_extractor(name)
         n = min(self.eval_samples, len(data))
         perm = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[:n]

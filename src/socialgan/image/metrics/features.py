@@ -10,9 +10,13 @@ All metrics (FLD, KID, precision/recall, class coverage) are computed in the 128
 feature space of this network (the *pre-activation* output of its penultimate fully
 connected layer) or on its class logits.
 
+Shipped extractors: ``mnist`` and ``fashion-mnist`` (28x28, 10 classes) and ``att-faces``
+(64x64 ORL faces, 40 identities).
+
 Input images follow the project convention: ``float32`` tensors ``(N, C, H, W)`` in
 ``[0, 1]``. Images with several channels are converted to gray by the mean over channels,
-and images of another size are resized to 28x28 with bilinear, antialiased interpolation.
+and images of another size are resized to the extractor's input size (28x28 for the digit
+and clothing nets, 64x64 for the face net) with bilinear, antialiased interpolation.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ __all__ = [
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 
 #: Names accepted by :func:`load_feature_extractor` for the shipped extractors.
-BUILTIN_EXTRACTORS = ("mnist", "fashion-mnist")
+BUILTIN_EXTRACTORS = ("mnist", "fashion-mnist", "att-faces")
 
 #: Values this far outside ``[0, 1]`` are rejected (catches images still in ``[-1, 1]``).
 _RANGE_TOLERANCE = 1e-3
@@ -272,8 +276,8 @@ def load_feature_extractor(
 ) -> FeatureExtractor:
     """Load a shipped (or custom) feature extractor and verify its sha256.
 
-    ``name`` is ``"mnist"`` or ``"fashion-mnist"`` (the shipped weights, or those in
-    ``weights_dir`` when given), or a path: a directory holding exactly one
+    ``name`` is ``"mnist"``, ``"fashion-mnist"`` or ``"att-faces"`` (the shipped weights,
+    or those in ``weights_dir`` when given), or a path: a directory holding exactly one
     ``<name>-featurenet.json`` (with its ``.safetensors`` beside it), or the path of the
     ``.json`` / ``.safetensors`` file itself.
 

@@ -132,6 +132,27 @@ def test_cnn_detector_separates_upsampling_artefacts(cnn, pair):
     assert cnn.size_ == 25 and 1 <= len(cnn.history_) <= 3
 
 
+def test_cnn_logits_are_differentiable_and_match_the_scores(cnn, pair):
+    x = pair[3][:6].clone().requires_grad_(True)  # 28x28: central 25x25 crop inside
+    z = cnn.logits(x)
+    np.testing.assert_allclose(z.detach().double().numpy(), cnn.decision_function(x), atol=1e-5)
+    params = list(cnn.net_.parameters())
+    cnn.net_.zero_grad(set_to_none=True)  # fit leaves the last step's gradients
+    cnn.net_.requires_grad_(False)
+    try:
+        F.softplus(cnn.logits(x)).mean().backward()
+    finally:
+        cnn.net_.requires_grad_(True)
+    assert x.grad is not None and float(x.grad.abs().sum()) > 0
+    assert x.grad[..., :1, :].abs().sum() == 0  # the cropped-away border gets no gradient
+    assert all(p.grad is None for p in params)
+    assert cnn.logits(x[:, 0].detach()).shape == (6,)  # (N, H, W) accepted
+    with pytest.raises(ValueError, match="float images"):
+        cnn.logits((x.detach() * 255).to(torch.uint8))
+    with pytest.raises(RuntimeError, match="not fitted"):
+        CNNDetector().logits(x.detach())
+
+
 def test_cnn_training_is_deterministic(pair):
     kw = dict(width=4, epochs=1, seed=3)
     a = CNNDetector(**kw).fit(pair[0][:48], pair[1][:48]).category_score(pair[2][:8])

@@ -278,6 +278,29 @@ class CNNDetector(ImageDetector):
         self.net_.eval()
         return self.net_(batch)
 
+    def logits(self, images: Tensor) -> Tensor:
+        """Differentiable log-odds of generated ``(N,)`` for float images in ``[0, 1]``.
+
+        :meth:`decision_function` detaches, batches and returns numpy; this keeps the
+        autograd graph back to ``images``, for a generator trained to evade the detector
+        (``ImageGAN(g_regularizer=lambda x: F.softplus(det.logits(x)).mean())``) or for
+        adversarial examples. Images get :meth:`preprocess`'s channel matching and central
+        crop (or resize when smaller), but no range check. The net is put in eval mode;
+        call ``det.net_.requires_grad_(False)`` first to freeze its weights, so that only
+        the input receives gradients.
+        """
+        self._check_fitted()
+        assert self.net_ is not None and self.size_ is not None and self.channels_ is not None
+        x = images[:, None] if images.ndim == 3 else images
+        if x.ndim != 4 or x.shape[1] not in (1, 3) or not x.is_floating_point():
+            raise ValueError(
+                "expected float images (N, C, H, W) or (N, H, W) with C in {1, 3}, "
+                f"got {x.dtype} {tuple(x.shape)}"
+            )
+        x = fit_to_size(_match_channels(x, self.channels_), self.size_, "crop")
+        self.net_.eval()
+        return self.net_(x)
+
     # ---------------------------------------------------------------- persistence
     def _params(self) -> dict[str, Any]:
         return {

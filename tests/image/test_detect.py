@@ -330,6 +330,16 @@ def test_cli_detect_train_and_detect(tmp_path, pair):
         assert r["flagged"] == r["categories"]["gan_generated"]
     assert sum(r["flagged"] for r in scored[3:]) >= 2  # the generated ones
 
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    res = runner.invoke(
+        app, ["image", "detect", "--model", str(out), str(tmp_path / "test"), str(empty)]
+    )
+    lines = [json.loads(s) for s in res.stdout.splitlines()]
+    assert len(lines) == 8  # the 7 image files of the folder (one broken), then the empty one
+    assert lines[-1]["file"] == str(empty) and "no image files" in lines[-1]["error"]
+    assert sum("error" in r for r in lines) == 2 and res.exit_code == 1
+
     res = runner.invoke(app, ["image", "detect", "--model", str(out), "-t", "0", *files[:1]])
     assert res.exit_code == 0 and json.loads(res.stdout)["flagged"] is True
     res = runner.invoke(app, ["image", "detect", "--model", str(tmp_path), *files[:1]])

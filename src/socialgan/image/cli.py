@@ -342,7 +342,9 @@ def fit_images(images, size: int):
 @app.command()
 @user_errors
 def detect(
-    files: list[Path] = typer.Argument(..., help="Image files to score (PNG, JPEG, ...)."),
+    files: list[Path] = typer.Argument(
+        ..., help="Image files (PNG, JPEG, ...) or folders of them to score."
+    ),
     model: Path = typer.Option(..., "--model", "-m", help="A folder written by detect-train."),
     threshold: float = typer.Option(
         None, "--threshold", "-t", help="Flag at this score (default: the model's threshold)."

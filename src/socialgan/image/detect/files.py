@@ -1,7 +1,9 @@
 """Score image files into moderation records, one per file, in batches.
 
-A file that cannot be scored (missing, a directory, not an image, corrupt, too large) gets
-a record ``{"file": ..., "error": ...}`` and the other files are still scored.
+A directory stands for the image files under it (naturally sorted, hidden files skipped).
+A file that cannot be scored (missing, not an image, corrupt, too large, an empty
+directory) gets a record ``{"file": ..., "error": ...}`` and the other files are still
+scored.
 """
 
 from __future__ import annotations
@@ -17,9 +19,20 @@ from torch import Tensor
 from ...errors import DataError
 from ..folder import DEFAULT_MAX_PIXELS
 from ..folder import _decode as _decode_file  # the loaders' safe decoder (pixel limit)
+from ..folder import _image_files as _image_files_under
 from .base import CATEGORY, ImageDetector
 
-__all__ = ["moderation_record", "moderate_files", "read_image_file"]
+__all__ = ["expand_paths", "moderation_record", "moderate_files", "read_image_file"]
+
+
+def expand_paths(paths: Sequence[str | Path]) -> list[str | Path]:
+    """Replace each directory by the image files under it (recursively, naturally sorted);
+    an empty directory stays, so that it gets its own error record."""
+    out: list[str | Path] = []
+    for p in paths:
+        found = _image_files_under(Path(p), recursive=True) if Path(p).is_dir() else []
+        out.extend(found or [p])
+    return out
 
 
 def read_image_file(
@@ -33,7 +46,7 @@ def read_image_file(
     if not p.exists():
         raise DataError(f"{p}: no such file")
     if p.is_dir():
-        raise DataError(f"{p}: is a directory; pass image files (e.g. {p}/*.png)")
+        raise DataError(f"{p}: a directory with no image files in it")
     arr = _decode_file(p, None, channels == 1, "center", max_pixels)
     return torch.from_numpy(arr)
 
@@ -68,6 +81,7 @@ def moderate_files(
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     channels = detector.input_channels
+    files = expand_paths(files)
     for start in range(0, len(files), batch_size):
         chunk = files[start : start + batch_size]
         inputs: list[Tensor | None] = []

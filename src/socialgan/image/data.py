@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import zipfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -248,21 +249,39 @@ def find_fashion_mnist(root: str | Path | None = None) -> Path:
     rather than silently falling through to another copy.
     """
     files = ", ".join(f"{s}[.gz]" for pair in _FASHION_FILES.values() for s in pair)
-    for explicit, what in ((root, "root"), (os.environ.get(FASHION_MNIST_ENV), FASHION_MNIST_ENV)):
+    return _locate(
+        root,
+        FASHION_MNIST_ENV,
+        _has_fashion,
+        [_FASHION_SYSTEM_DIR, *_shared_candidates(_FASHION_SHARED)],
+        missing=f"no Fashion-MNIST IDX files ({files})",
+        not_found=f"Fashion-MNIST not found (files {files}); set {FASHION_MNIST_ENV} or use "
+        "'fashion-mnist@DIR'",
+    )
+
+
+def _locate(
+    root: str | Path | None,
+    env: str,
+    has: Callable[[Path], bool],
+    searched: list[Path],
+    *,
+    missing: str,
+    not_found: str,
+) -> Path:
+    """``root``, else ``$env``, else the first of ``searched`` that ``has`` the data. An
+    explicit root or variable without the data is an error (``missing``), not a fall-through."""
+    for explicit, what in ((root, "root"), (os.environ.get(env), env)):
         if explicit:
             path = Path(explicit).expanduser()
-            if not _has_fashion(path):
-                raise DataError(f"{path} (from {what}): no Fashion-MNIST IDX files ({files})")
+            if not has(path):
+                raise DataError(f"{path} (from {what}): {missing}")
             return path
-    searched = [_FASHION_SYSTEM_DIR, *_shared_candidates(_FASHION_SHARED)]
     for candidate in searched:
-        if _has_fashion(candidate):
+        if has(candidate):
             return candidate
     listed = "\n  ".join(str(p) for p in searched)
-    raise DataError(
-        f"Fashion-MNIST not found (files {files}); set {FASHION_MNIST_ENV} or use "
-        f"'fashion-mnist@DIR'. Searched:\n  {listed}"
-    )
+    raise DataError(f"{not_found}. Searched:\n  {listed}")
 
 
 def _shared_candidates(relative: Path) -> list[Path]:
@@ -284,19 +303,13 @@ def find_att_faces(root: str | Path | None = None) -> Path:
     Order: ``root``; ``$SOCIALGAN_ATT_FACES``; ``shared/data/images/att_faces`` under the
     current directory or one of its parents, then under the parents of this source file.
     """
-    for explicit, what in ((root, "root"), (os.environ.get(ATT_FACES_ENV), ATT_FACES_ENV)):
-        if explicit:
-            path = Path(explicit).expanduser()
-            if not _has_att_faces(path):
-                raise DataError(f"{path} (from {what}): no AT&T faces (sN/M.pgm files)")
-            return path
-    searched = _shared_candidates(_ATT_SHARED)
-    for candidate in searched:
-        if _has_att_faces(candidate):
-            return candidate
-    listed = "\n  ".join(str(p) for p in searched)
-    raise DataError(
-        f"AT&T faces not found; set {ATT_FACES_ENV} or use 'att-faces@DIR'. Searched:\n  {listed}"
+    return _locate(
+        root,
+        ATT_FACES_ENV,
+        _has_att_faces,
+        _shared_candidates(_ATT_SHARED),
+        missing="no AT&T faces (sN/M.pgm files)",
+        not_found=f"AT&T faces not found; set {ATT_FACES_ENV} or use 'att-faces@DIR'",
     )
 
 

@@ -34,6 +34,7 @@ from socialgan.image.metrics import evaluate_samples, load_feature_extractor  # 
 DEFAULTS = {
     "width": 32,
     "upsample": "nearest",
+    "depth": 0,
     "conditional": False,
     "lr_d": 2e-4,
     "lr_g": 2e-4,
@@ -85,6 +86,12 @@ def main() -> int:
         help="DCGAN generator upsampling",
     )
     ap.add_argument(
+        "--depth",
+        type=int,
+        default=DEFAULTS["depth"],
+        help="DCGAN extra 3x3 convs per resolution (G and D)",
+    )
+    ap.add_argument(
         "--conditional",
         action=argparse.BooleanOptionalAction,
         default=DEFAULTS["conditional"],
@@ -103,6 +110,7 @@ def main() -> int:
     dcgan_opts = {
         "width": args.width,
         "upsample": args.upsample,
+        "depth": args.depth,
         "conditional": args.conditional,
         "lr_d": args.lr_d,
         "lr_g": args.lr_g,

@@ -229,3 +229,50 @@ def test_spectral_norm_discriminator_has_no_batchnorm() -> None:
     assert not any(isinstance(m, nn.BatchNorm2d) for m in D.modules())
     layers = [m for m in D.modules() if isinstance(m, (nn.Conv2d, nn.Linear, nn.Embedding))]
     assert layers and all(parametrize.is_parametrized(m, "weight") for m in layers)
+
+
+@pytest.mark.parametrize("size,upsample,sn", [(28, "nearest", False), (32, "transposed", True)])
+def test_dcgan_depth_adds_3x3_convs_per_level_and_trains(
+    size: int, upsample: str, sn: bool
+) -> None:
+    torch.manual_seed(0)
+    kw = dict(img_size=size, channels=1, z_dim=16, width=8, upsample=upsample, spectral_norm=sn)
+    G0, D0 = build_nets("dcgan", **kw)
+    G, D = build_nets("dcgan", depth=2, **kw)
+    levels = {28: 2, 32: 3}[size]  # resolutions below the output (G) / after each down (D)
+
+    def n3x3(m: nn.Module) -> int:
+        return sum(
+            1
+            for c in m.modules()
+            if isinstance(c, nn.Conv2d) and c.kernel_size == (3, 3) and c.stride == (1, 1)
+        )
+
+    assert n3x3(G) - n3x3(G0) == 2 * levels
+    assert n3x3(D) - n3x3(D0) == 2 * levels
+    assert (G.depth, D.depth) == (2, 2)
+    z = torch.randn(BATCH, 16)
+    x = G(z)
+    assert x.shape == (BATCH, 1, size, size)
+    assert D(x).shape == (BATCH,)
+    before = _snapshot(G)
+    opt = torch.optim.Adam(G.parameters(), lr=1e-3)
+    F.softplus(-D(G(z))).mean().backward()
+    opt.step()
+    stem = [n for n in _changed(G, before) if n.startswith("stem.")]
+    assert stem, "the extra convs at the first resolution must receive gradients"
+
+
+def test_dcgan_depth_zero_keeps_the_classic_parameter_names() -> None:
+    G, D = build_nets("dcgan", img_size=28, channels=1, width=8)
+    assert not any(k.startswith("stem.") for k in G.state_dict())
+    assert [k for k in D.state_dict() if k.startswith("features.")][:2] == [
+        "features.0.weight",
+        "features.0.bias",
+    ]
+
+
+@pytest.mark.parametrize("depth", [-1, 1.5])
+def test_bad_depth_raises(depth) -> None:
+    with pytest.raises(ValueError, match="depth"):
+        build_nets("dcgan", width=8, depth=depth)

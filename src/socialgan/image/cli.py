@@ -43,6 +43,7 @@ def default_config() -> dict[str, Any]:
             "spectral_norm": False,
             "width": 64,
             "upsample": "transposed",
+            "depth": 0,
         },
         "train": train,
         "run": {"dir": None, "sample_every": 500, "eval_every": 0, "eval_samples": 2000},

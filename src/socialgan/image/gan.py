@@ -39,6 +39,7 @@ class ImageGAN:
         spectral_norm: spectral normalization in D.
         width: base channel count of the DCGAN nets (64).
         upsample: ``"transposed"`` or ``"nearest"`` (upsample + conv) in the DCGAN G.
+        depth: extra 3x3 convolutions per resolution in the DCGAN G and D (0).
         run_dir: folder for the run (config, stats, samples, checkpoints, exported model);
             None trains in memory.
         sample_every: steps between sample grids written to ``run_dir/samples/``.
@@ -74,6 +75,7 @@ class ImageGAN:
         spectral_norm: bool = False,
         width: int = 64,
         upsample: str = "transposed",
+        depth: int = 0,
         run_dir: str | Path | None = None,
         sample_every: int = 0,
         eval_every: int = 0,
@@ -104,6 +106,7 @@ class ImageGAN:
             "spectral_norm": spectral_norm,
             "width": width,
             "upsample": upsample,
+            "depth": depth,
         }
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.sample_every = sample_every

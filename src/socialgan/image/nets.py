@@ -169,6 +169,13 @@ def _dcgan_sizes(img_size: int) -> tuple[int, int]:
     return DCGAN_SIZES[img_size]
 
 
+def _check_depth(depth: int) -> None:
+    if not isinstance(depth, int) or depth < 0:
+        raise ValueError(
+            f"depth must be an integer >= 0 (extra 3x3 convs per level), got {depth!r}"
+        )
+
+
 def _dcgan_init(module: nn.Module) -> None:
     """DCGAN initialisation: weights ~ N(0, 0.02), BN scale ~ N(1, 0.02), biases 0."""
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
@@ -185,6 +192,14 @@ def _apply_spectral_norm(root: nn.Module) -> None:
     for module in list(root.modules()):
         if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.Embedding)):
             _spectral_norm(module)
+
+
+def _g_convs(c: int, depth: int) -> list[nn.Module]:
+    """``depth`` extra 3x3 convolutions (+ BN + ReLU) at one generator resolution."""
+    layers: list[nn.Module] = []
+    for _ in range(depth):
+        layers += [nn.Conv2d(c, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU()]
+    return layers
 
 
 def _up_block(c_in: int, c_out: int, upsample: str, bias: bool) -> nn.Module:
@@ -208,7 +223,8 @@ class DCGANGenerator(nn.Module):
     ``upsample="transposed"`` uses ``ConvTranspose2d(k=4, s=2, p=1)``; ``"nearest"`` uses
     nearest-neighbour ``Upsample(2)`` followed by a 3x3 convolution (no checkerboard artefacts).
     With ``num_classes > 0`` a learned ``nn.Embedding(num_classes, z_dim)`` of the label is
-    concatenated to ``z``.
+    concatenated to ``z``. ``depth > 0`` adds that many 3x3 convolutions (+ BN + ReLU) at every
+    resolution below the output (the 28 px net otherwise has only two conv layers).
     """
 
     def __init__(
@@ -219,6 +235,7 @@ class DCGANGenerator(nn.Module):
         num_classes: int = 0,
         width: int = 64,
         upsample: str = "transposed",
+        depth: int = 0,
     ) -> None:
         super().__init__()
         _check_common(img_size, channels, z_dim, num_classes)
@@ -226,6 +243,7 @@ class DCGANGenerator(nn.Module):
             raise ValueError(f"width must be positive, got {width}")
         if upsample not in UPSAMPLE_MODES:
             raise ValueError(f"upsample must be one of {UPSAMPLE_MODES}, got {upsample!r}")
+        _check_depth(depth)
         s0, n_up = _dcgan_sizes(img_size)
         self.z_dim = z_dim
         self.num_classes = num_classes
@@ -233,6 +251,7 @@ class DCGANGenerator(nn.Module):
         self.channels = channels
         self.width = width
         self.upsample = upsample
+        self.depth = depth
         self.out_range: tuple[float, float] = (-1.0, 1.0)
         self._s0 = s0
         self._c0 = width * 2 ** (n_up - 1)
@@ -241,6 +260,8 @@ class DCGANGenerator(nn.Module):
         in_dim = z_dim * (2 if num_classes > 0 else 1)
         self.fc = nn.Linear(in_dim, self._c0 * s0 * s0, bias=False)
         self.bn0 = nn.BatchNorm2d(self._c0)
+        # no parameters when depth == 0, so older checkpoints keep their keys
+        self.stem = nn.Sequential(*_g_convs(self._c0, depth))
 
         blocks: list[nn.Module] = []
         c = self._c0
@@ -251,6 +272,7 @@ class DCGANGenerator(nn.Module):
                 nn.ReLU(),
             ]
             c //= 2
+            blocks += _g_convs(c, depth)
         blocks += [_up_block(c, channels, upsample, bias=True), nn.Tanh()]
         self.blocks = nn.Sequential(*blocks)
         self.apply(_dcgan_init)
@@ -263,7 +285,7 @@ class DCGANGenerator(nn.Module):
             y = _require_labels(y, self.num_classes, type(self).__name__)
             h = torch.cat([h, self.embed(y.long()).to(h.dtype)], dim=1)
         h = self.fc(h).view(-1, self._c0, self._s0, self._s0)
-        h = F.relu(self.bn0(h))
+        h = self.stem(F.relu(self.bn0(h)))
         return self.blocks(h)
 
 
@@ -275,6 +297,8 @@ class DCGANDiscriminator(nn.Module):
     ``norm="batch"`` adds BatchNorm after every conv but the first (classic DCGAN);
     ``norm="none"`` uses no normalisation. With ``spectral_norm=True`` every conv, linear and
     embedding layer is spectrally normalised and ``norm`` is forced to ``"none"``.
+    ``depth > 0`` adds that many 3x3 convolutions (+ norm + LeakyReLU) after every
+    downsampling block.
 
     With ``num_classes > 0`` it is a projection discriminator (Miyato & Koyama, 2018):
     ``logit = linear(h) + sum(embed(y) * h)`` with ``h`` the flattened features.
@@ -288,9 +312,11 @@ class DCGANDiscriminator(nn.Module):
         width: int = 64,
         spectral_norm: bool = False,
         norm: str = "batch",
+        depth: int = 0,
     ) -> None:
         super().__init__()
         _check_common(img_size, channels, None, num_classes)
+        _check_depth(depth)
         if width <= 0:
             raise ValueError(f"width must be positive, got {width}")
         if norm not in ("batch", "none"):
@@ -304,6 +330,7 @@ class DCGANDiscriminator(nn.Module):
         self.width = width
         self.spectral_norm = spectral_norm
         self.norm = norm
+        self.depth = depth
 
         layers: list[nn.Module] = []
         c_in, c_out = channels, width
@@ -315,6 +342,11 @@ class DCGANDiscriminator(nn.Module):
             if use_bn:
                 layers.append(nn.BatchNorm2d(c_out))
             layers.append(nn.LeakyReLU(0.2))
+            for _ in range(depth):
+                layers.append(nn.Conv2d(c_out, c_out, 3, 1, 1, bias=norm != "batch"))
+                if norm == "batch":
+                    layers.append(nn.BatchNorm2d(c_out))
+                layers.append(nn.LeakyReLU(0.2))
             c_in, c_out = c_out, c_out * 2
         self.features = nn.Sequential(*layers)
         feat_dim = c_in * s0 * s0
@@ -349,6 +381,7 @@ def build_nets(
     spectral_norm: bool = False,
     width: int = 64,
     upsample: str = "transposed",
+    depth: int = 0,
 ) -> tuple[nn.Module, nn.Module]:
     """Build a ``(generator, discriminator)`` pair.
 
@@ -362,6 +395,8 @@ def build_nets(
         width: base channel count of the dcgan nets (ignored by ``"seed"``).
         upsample: dcgan generator upsampling, ``"transposed"`` or ``"nearest"``
             (ignored by ``"seed"``).
+        depth: extra 3x3 convolutions per resolution in both dcgan nets (ignored by
+            ``"seed"``).
 
     Raises:
         ValueError: unknown ``arch``, unsupported ``img_size`` or other bad settings.
@@ -370,8 +405,8 @@ def build_nets(
         G: nn.Module = SeedGenerator(z_dim, img_size, channels, num_classes)
         D: nn.Module = SeedDiscriminator(img_size, channels, num_classes, spectral_norm)
     elif arch == "dcgan":
-        G = DCGANGenerator(z_dim, img_size, channels, num_classes, width, upsample)
-        D = DCGANDiscriminator(img_size, channels, num_classes, width, spectral_norm)
+        G = DCGANGenerator(z_dim, img_size, channels, num_classes, width, upsample, depth)
+        D = DCGANDiscriminator(img_size, channels, num_classes, width, spectral_norm, depth=depth)
     else:
         raise ValueError(f"unknown arch {arch!r}; expected one of {', '.join(ARCHS)}")
     return G, D

@@ -36,19 +36,31 @@ Protocol, per data set (faces = ORL/AT&T at 64x64, fashion = Fashion-MNIST at 28
    hardening (each trainable detector retrained with attacker samples, seed 303, added to
    the fakes, threshold recalibrated) on the same fresh attacker samples. The spectral and
    discriminator detectors see the same samples: does the evasion transfer?
+   A second, **spectral attacker** (Durall et al., CVPR 2020) resumes the same game with
+   the same step budget and cap, adding ``--spectral-weight`` (20) x their spectral loss
+   (:class:`~socialgan.image.detect.SpectralRegularizer`: each sample's min-max normalised
+   azimuthal log power spectrum against the mean of up to 2,000 of the generators' real
+   training images, BCE minus its minimum) to the generator's loss. It queries no detector
+   (it targets the spectral detector's main feature by construction); every detector is
+   measured before, under this attack and after hardening on its samples, as above
+   (``spectral_attack`` in the JSON), with each sample set's spectral distance to the
+   reference.
 6. **Throughput**: images/second of ``predict_proba`` on one batch of 1,000 images.
 
 The headline JSON keys (``in_distribution_auc``, ``unseen_mean_ap``, ``robust_min_auc``,
 ``images_per_second``) are those of the best detector (highest unseen mean AP, then
 in-distribution AUC) on the faces (the fake-profile-photo case; Fashion-MNIST when only it
-runs); the ``attack_*`` keys are the attacked CNN detector's. Every data set's numbers are
-under ``per_data``.
+runs); the ``attack_*`` keys are the attacked CNN detector's; ``spectral_attack`` holds
+every detector's rates under the spectral attacker. Every data set's numbers are under
+``per_data``.
 
 Expected cost of the full default run (both data sets, 60 s per generator, nothing cached)
-on this 2-core machine (AMD EPYC) with 1 torch thread: about 25 CPU-minutes, as much wall
-time on a quiet machine (per data set: the seven generators ~7.5 minutes, the attacker ~1,
-the CNN detector and its hardened copy ~3, the rest ~1); with the zoo cached, about 10.
-Measured on smaller budgets; the run prints its own CPU and wall time.
+on this 2-core machine (AMD EPYC) with 1 torch thread: about 30 CPU-minutes, as much wall
+time on a quiet machine (per data set: the seven generators ~7.5 minutes, the CNN attacker
+~1, the spectral attacker ~0.6, the CNN detector and its two hardened copies ~4.5, the rest
+~1); with the zoo cached, about 14. Measured on smaller budgets (the spectral attacker: 133
+steps from the cached 60 s faces generator in 33-37 CPU-seconds); the run prints its own
+CPU and wall time.
 
 Run: ``python benchmarks/synthetic_image_detection.py`` (``--quick`` for a smoke version,
 ``--data faces|fashion|both``).
@@ -58,6 +70,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import hashlib
 import math
 import sys
 import time
@@ -97,12 +110,17 @@ from socialgan.image.detect import (  # noqa: E402
     DiscriminatorDetector,
     ImageDetector,
     SpectralDetector,
+    SpectralRegularizer,
 )
 from socialgan.image.grid import save_grid  # noqa: E402
 
 NAME = "synthetic_image_detection"
 LABELS = {"spectral": "spectral", "cnn": "CNN", "discriminator": "discriminator (baseline)"}
 ATTACKER = "attacker-cnn"
+SPECTRAL_ATTACKER = "attacker-spectral"
+ATTACKERS = (ATTACKER, SPECTRAL_ATTACKER)
+N_REFERENCE = 2000  # real images behind the spectral attacker's reference spectrum
+SPECTRAL_WEIGHT = 20.0  # default --spectral-weight
 
 
 @dataclass
@@ -228,6 +246,11 @@ def run_data(data: str, args: argparse.Namespace) -> dict[str, Any]:
 
     print(f"[{data}] attack and hardening", file=sys.stderr)
     attacker, attack = run_attack(data, args, size, splits, base, detectors, fake_train, tests)
+    print(f"[{data}] spectral attack and hardening", file=sys.stderr)
+    spectral_attacker, spectral_attack = run_spectral_attack(
+        args, size, splits, base, detectors, fake_train, tests
+    )
+    attackers = {ATTACKER: attacker, SPECTRAL_ATTACKER: spectral_attacker}
 
     print(f"[{data}] throughput", file=sys.stderr)
     pool = torch.cat([splits.test, tests[TRAIN_GENERATOR]])
@@ -260,7 +283,7 @@ def run_data(data: str, args: argparse.Namespace) -> dict[str, Any]:
         key=lambda k: (summary[k]["unseen_mean_ap"], summary[k]["in_distribution_auc"]),
     )
 
-    plots = make_plots(data, args, splits, gens, tests, attacker, real_logits, fake_logits)
+    plots = make_plots(data, args, splits, gens, tests, real_logits, fake_logits)
     return {
         "description": splits.description,
         "n_real": {k: len(getattr(splits, k)) for k in ("train", "calib", "test")},
@@ -268,11 +291,12 @@ def run_data(data: str, args: argparse.Namespace) -> dict[str, Any]:
         "training_generator": TRAIN_GENERATOR,
         "generators": {
             g: {"family": t.spec.family, "variant": t.spec.variant, **t.spec.options, **t.info}
-            for g, t in {**gens, ATTACKER: attacker}.items()
+            for g, t in {**gens, **attackers}.items()
         },
         "detectors": summary,
         "best_detector": best,
         "attack": attack,
+        "spectral_attack": spectral_attack,
         "plots": plots,
     }
 
@@ -316,10 +340,8 @@ def run_attack(
         },
         retrain=args.retrain,
     )
-    att_train = attacker.samples(size.n_attack_train, SEED_ATTACK_TRAIN)
     att_test = attacker.samples(size.n_fake_test, SEED_ATTACK_TEST)
     tests[ATTACKER] = att_test
-    normal = tests[TRAIN_GENERATOR]
     out: dict[str, Any] = {
         "attacked_detector": "cnn",
         "weight": weight,
@@ -328,15 +350,35 @@ def run_attack(
         "fine_tune_steps": attacker.info["steps"],
         "base_steps": base.info["steps"],
         "n_attack_train": size.n_attack_train,
-        "rates": {},
+        "rates": attack_rates(args, size, splits, detectors, fake_train, tests, attacker),
     }
-    real_test = {k: d.decision_function(splits.test) for k, d in detectors.items()}
+    return attacker, out
+
+
+def attack_rates(
+    args: argparse.Namespace,
+    size: Sizes,
+    splits: RealSplits,
+    detectors: dict[str, ImageDetector],
+    fake_train: Tensor,
+    tests: dict[str, Tensor],
+    attacker: Trained,
+) -> dict[str, dict[str, Any]]:
+    """Per detector: detection rate on the training generator's test samples (before), on
+    the attacker's (under attack, with the AUC against the real test images), and, for the
+    trainable detectors, after hardening: refit on the training fakes plus attacker samples
+    (seed 303), threshold recalibrated, scored on the same attacker test samples."""
+    att_train = attacker.samples(size.n_attack_train, SEED_ATTACK_TRAIN)
+    att_test = tests[attacker.spec.name]
+    normal = tests[TRAIN_GENERATOR]
+    rates: dict[str, dict[str, Any]] = {}
     for kind, det in detectors.items():
+        real_test = det.decision_function(splits.test)
         row: dict[str, Any] = {
             "before": detection_rate(det, normal),
             "under_attack": detection_rate(det, att_test),
             "auc_under_attack": pair_metrics(
-                real_test[kind], det.decision_function(att_test), det.threshold
+                real_test, det.decision_function(att_test), det.threshold
             )["auc"],
         }
         if kind != "discriminator":  # D is GAN-specific: nothing to retrain
@@ -349,7 +391,67 @@ def run_attack(
                 hardened_test_fpr=float(np.mean(hard.predict(splits.test))),
                 hardened_threshold=hard.threshold,
             )
-        out["rates"][kind] = row
+        rates[kind] = row
+    return rates
+
+
+def spectral_reference_images(splits: RealSplits) -> Tensor:
+    """The real images the spectral attacker matches: the generators' training images
+    (at most ``N_REFERENCE``, a seeded subset), i.e. nothing the GAN did not already see."""
+    x = splits.gan_data.images
+    if len(x) > N_REFERENCE:
+        x = x[torch.randperm(len(x), generator=torch.Generator().manual_seed(0))[:N_REFERENCE]]
+    return quantize(x)
+
+
+def run_spectral_attack(
+    args: argparse.Namespace,
+    size: Sizes,
+    splits: RealSplits,
+    base: Trained,
+    detectors: dict[str, ImageDetector],
+    fake_train: Tensor,
+    tests: dict[str, Tensor],
+) -> tuple[Trained, dict[str, Any]]:
+    """The black-box attacker of Durall et al. (CVPR 2020): the training-family GAN resumed
+    with ``--spectral-weight`` x their spectral loss (BCE of the reduced spectrum against
+    the real images' mean, minus its minimum) added to G's loss, with the CNN attacker's
+    step budget and CPU cap; no detector involved. Then every detector is measured before,
+    under attack and after hardening, as for the CNN attacker."""
+    reference = spectral_reference_images(splits)
+    reg = SpectralRegularizer(reference, weight=args.spectral_weight)
+    steps = max(1, round(args.attack_fraction * int(base.info["steps"])))
+    spec = replace(
+        base.spec, name=SPECTRAL_ATTACKER, variant="fine-tuned with a spectral regularizer"
+    )
+    reference_digest = hashlib.sha256(reg.reference.numpy().tobytes()).hexdigest()[:16]
+    attacker = fine_tune(
+        base,
+        spec,
+        splits,
+        steps,
+        reg,
+        cap_seconds=args.gen_seconds * args.attack_cap,
+        depends_on={
+            "attack": "spectral",
+            "spectral_weight": reg.weight,
+            "reference": reference_digest,
+        },
+        retrain=args.retrain,
+    )
+    tests[SPECTRAL_ATTACKER] = attacker.samples(size.n_fake_test, SEED_ATTACK_TEST)
+    shown = {"real (test)": splits.test, **{g: tests[g] for g in (TRAIN_GENERATOR, *ATTACKERS)}}
+    distance = {name: reg.distance(x) for name, x in shown.items()}
+    out: dict[str, Any] = {
+        "regularizer": "Durall et al. spectral loss (BCE - H(ref) = mean Bernoulli KL)",
+        "weight": reg.weight,
+        "n_reference": len(reference),
+        "fine_tune_steps": attacker.info["steps"],
+        "base_steps": base.info["steps"],
+        "n_attack_train": size.n_attack_train,
+        "spectral_distance": distance,
+        "rates": attack_rates(args, size, splits, detectors, fake_train, tests, attacker),
+    }
     return attacker, out
 
 
@@ -359,11 +461,11 @@ def make_plots(
     splits: RealSplits,
     gens: dict[str, Trained],
     tests: dict[str, Tensor],
-    attacker: Trained,
     real_logits: dict[str, np.ndarray],
     fake_logits: dict[str, dict[str, np.ndarray]],
 ) -> list[str]:
-    """ROC curves, mean spectra, labelled sample overview and one grid per generator."""
+    """ROC curves, mean spectra (all generators; real vs the attackers), labelled sample
+    overview and one grid per generator."""
     folder = RESULTS / NAME
     tag = ".tmp" if args.quick else ""
     shown = [TRAIN_GENERATOR] + [
@@ -389,12 +491,18 @@ def make_plots(
         ),
         plot_spectra(
             splits.test,
-            {g: tests[g] for g in [*gens, ATTACKER]},
+            {g: tests[g] for g in [*gens, *ATTACKERS]},
             folder / f"spectra_{data}{tag}.png",
             f"{data}: mean power spectra, real vs generated{quick}",
         ),
+        plot_spectra(
+            splits.test,
+            {g: tests[g] for g in (TRAIN_GENERATOR, *ATTACKERS)},
+            folder / f"spectra_attack_{data}{tag}.png",
+            f"{data}: mean power spectra, real vs the attackers and their starting point{quick}",
+        ),
         plot_overview(
-            {"real (test)": splits.test, **{g: tests[g] for g in [*gens, ATTACKER]}},
+            {"real (test)": splits.test, **{g: tests[g] for g in [*gens, *ATTACKERS]}},
             folder / f"samples_{data}{tag}.png",
             f"{data}: real test images and samples of each generator{quick}",
         ),
@@ -409,6 +517,24 @@ def _f(x: Any, digits: int = 3) -> str:
     return "-" if x is None else f"{x:.{digits}f}"
 
 
+def print_rates(res: dict[str, Any], block: str) -> None:
+    """The before / under attack / after hardening table of ``res[data][block]``."""
+    print(
+        "| data | detector | before | under attack | AUC under attack | after hardening "
+        "| hardened: TPR on normal fakes | hardened: test FPR |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for data, r in res.items():
+        for k, row in r[block]["rates"].items():
+            attacked = " (attacked)" if k == r[block].get("attacked_detector") else ""
+            print(
+                f"| {data} | {LABELS[k]}{attacked} | {_f(row['before'])} | "
+                f"{_f(row['under_attack'])} | {_f(row['auc_under_attack'])} | "
+                f"{_f(row.get('after_hardening'))} | {_f(row.get('hardened_on_normal'))} | "
+                f"{_f(row.get('hardened_test_fpr'))} |"
+            )
+
+
 def print_report(res: dict[str, Any], args: argparse.Namespace, out: dict[str, Any]) -> None:
     """Markdown tables, headline and protocol on stdout."""
     title = "## Synthetic-image detection" + (
@@ -421,7 +547,7 @@ def print_report(res: dict[str, Any], args: argparse.Namespace, out: dict[str, A
     for data, r in res.items():
         for g, info in r["generators"].items():
             cached = "yes" if info["cached"] else "no"
-            steps = f"+{info['steps']}" if g == ATTACKER else info["steps"]
+            steps = f"+{info['steps']}" if g in ATTACKERS else info["steps"]
             print(
                 f"| {data} | {g} | {info['family']} | {info['variant'] or '-'} | "
                 f"{steps} | {info['cpu_seconds']:.0f} | {cached} |"
@@ -478,20 +604,26 @@ def print_report(res: dict[str, Any], args: argparse.Namespace, out: dict[str, A
         f"threshold's log-odds - {args.attack_margin:g}; the other detectors see the same "
         "samples (transfer).\n"
     )
+    print_rates(res, "attack")
     print(
-        "| data | detector | before | under attack | AUC under attack | after hardening "
-        "| hardened: TPR on normal fakes | hardened: test FPR |"
+        "\n### Spectral attack and defence: detection rate (TPR at the calibrated threshold)\n\n"
+        "A second attacker fine-tunes the same GAN with the same budget, adding "
+        f"{args.spectral_weight:g} x the spectral loss of Durall et al. (CVPR 2020) to its "
+        "generator loss: each sample's azimuthal log power spectrum, min-max normalised, "
+        "against the mean of the generators' real training images (BCE minus its minimum); "
+        "it queries no detector. Hardening as above, with its samples.\n"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print_rates(res, "spectral_attack")
+    print(
+        "\nSpectral distance to the real reference (the regularizer's loss; 0 = every "
+        "sample has the reference spectrum):\n"
+    )
+    names = list(next(iter(res.values()))["spectral_attack"]["spectral_distance"])
+    print("| data | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(names))
     for data, r in res.items():
-        for k, row in r["attack"]["rates"].items():
-            attacked = " (attacked)" if k == r["attack"]["attacked_detector"] else ""
-            print(
-                f"| {data} | {LABELS[k]}{attacked} | {_f(row['before'])} | "
-                f"{_f(row['under_attack'])} | {_f(row['auc_under_attack'])} | "
-                f"{_f(row.get('after_hardening'))} | {_f(row.get('hardened_on_normal'))} | "
-                f"{_f(row.get('hardened_test_fpr'))} |"
-            )
+        dist = r["spectral_attack"]["spectral_distance"]
+        print(f"| {data} | " + " | ".join(_f(dist[n], 4) for n in names) + " |")
     print(f"\n### Headline ({out['headline_data']}, best detector: {out['best_detector']})\n")
     for key in HEADLINE:
         print(f"- `{key}`: {out[key]:.4g}")
@@ -507,7 +639,7 @@ def print_report(res: dict[str, Any], args: argparse.Namespace, out: dict[str, A
     print(
         f"\nProtocol. Data: {data_lines}. Samples: {size_lines}; all images rounded to 8 bits. "
         f"Generators: {args.gen_seconds:g} CPU-seconds each (the 1/3-budget variant a third; "
-        f"the attacker's fine-tuning capped at {args.attack_cap:g}x), "
+        f"each attacker's fine-tuning capped at {args.attack_cap:g}x), "
         f"{args.threads} torch thread(s), EMA samples. Detectors trained on "
         f"{TRAIN_GENERATOR} only; thresholds calibrated to {args.target_fpr:.0%} FPR on the "
         "calibration reals; AUC/AP from the log-odds; unseen = the four other families "
@@ -569,6 +701,12 @@ def main() -> int:
         help="the attacker's CPU budget cap, in multiples of --gen-seconds (2)",
     )
     ap.add_argument(
+        "--spectral-weight",
+        type=float,
+        default=SPECTRAL_WEIGHT,
+        help=f"weight of the spectral attacker's Durall loss ({SPECTRAL_WEIGHT:g})",
+    )
+    ap.add_argument(
         "--cnn-epochs",
         type=int,
         default=None,
@@ -606,6 +744,14 @@ def main() -> int:
         "images_per_second": best["images_per_second"],
         "best_detector": p["best_detector"],
         "attack_detector": "cnn",
+        "spectral_attack": {
+            "weight": args.spectral_weight,
+            "spectral_distance": p["spectral_attack"]["spectral_distance"],
+            "rates": {
+                k: {key: row.get(key) for key in ("before", "under_attack", "after_hardening")}
+                for k, row in p["spectral_attack"]["rates"].items()
+            },
+        },
         "headline_data": primary,
         "per_data": res,
         "settings": {
@@ -614,6 +760,7 @@ def main() -> int:
             "attack_margin": args.attack_margin,
             "attack_fraction": args.attack_fraction,
             "attack_cap": args.attack_cap,
+            "spectral_weight": args.spectral_weight,
             "target_fpr": args.target_fpr,
             "faces_split": args.faces_split,
             "threads": args.threads,

@@ -10,7 +10,9 @@ Three detectors with one API (scikit-learn style, see :mod:`.base` for the conve
 Images are float ``(N, C, H, W)`` in ``[0, 1]``; label 1 = generated. ``predict_proba`` gives
 ``(N, 2)`` (column 1 = p(generated)), ``category_score`` that column alone, ``predict`` the
 labels at :attr:`~ImageDetector.threshold`. :func:`load_detector` loads any of them.
-Test-time perturbations for robustness tables live in :mod:`.perturb`.
+Test-time perturbations for robustness tables live in :mod:`.perturb`; the attacker's side,
+a differentiable spectral regularizer for generators (Durall et al., CVPR 2020), in
+:mod:`.spectral_loss`.
 
 Example:
     >>> from socialgan.image.detect import SpectralDetector, load_detector
@@ -27,6 +29,7 @@ from .discriminator import DiscriminatorDetector
 from .inputs import as_images
 from .perturb import PERTURBATIONS, perturb
 from .spectral import SpectralDetector, azimuthal_spectrum
+from .spectral_loss import SpectralRegularizer, reduced_spectrum, spectral_loss
 
 __all__ = [
     "CATEGORY",
@@ -37,11 +40,14 @@ __all__ = [
     "DiscriminatorDetector",
     "ImageDetector",
     "SpectralDetector",
+    "SpectralRegularizer",
     "as_images",
     "azimuthal_spectrum",
     "load_detector",
     "perturb",
+    "reduced_spectrum",
     "registered_kinds",
+    "spectral_loss",
 ]
 
 #: Detector classes by kind (the ``kind`` field of their ``config.json``).

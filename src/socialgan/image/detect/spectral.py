@@ -15,6 +15,7 @@ stratified cross-validation (log loss).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -28,18 +29,60 @@ from ...errors import DataError
 from .base import ImageDetector
 from .inputs import _check_fit_inputs, as_images, fit_to_size, to_grayscale
 
-__all__ = ["SpectralDetector", "azimuthal_spectrum", "dct2", "dct_band_features"]
+__all__ = [
+    "SpectralDetector",
+    "azimuthal_spectrum",
+    "dct2",
+    "dct_band_features",
+    "log_power_spectrum",
+    "n_radial_bins",
+    "radial_mean",
+]
 
 _EPS = 1e-8
 DEFAULT_CS: tuple[float, ...] = (1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0)
 
 
-def _radius_bins(h: int, w: int) -> tuple[Tensor, int]:
-    """Integer radius (distance to the centred zero frequency) of every shifted FFT bin."""
+@functools.lru_cache(maxsize=32)
+def _radius_bins(h: int, w: int) -> tuple[Tensor, Tensor]:
+    """Integer radius (distance to the centred zero frequency) of every shifted FFT bin,
+    flattened, and the number of bins at each radius (float64): the one definition of the
+    azimuthal bins, shared by the detector's features and :mod:`.spectral_loss`.
+
+    Cached; callers must not modify the returned tensors.
+    """
     yy = torch.arange(h, dtype=torch.float64)[:, None] - h // 2
     xx = torch.arange(w, dtype=torch.float64)[None, :] - w // 2
-    r = torch.sqrt(yy**2 + xx**2).round().long()
-    return r.flatten(), int(r.max()) + 1
+    r = torch.sqrt(yy**2 + xx**2).round().long().flatten()
+    counts = torch.bincount(r, minlength=int(r.max()) + 1).to(torch.float64)
+    return r, counts
+
+
+def n_radial_bins(h: int, w: int) -> int:
+    """Length ``R`` of the azimuthal profile of ``H x W`` images."""
+    return len(_radius_bins(h, w)[1])
+
+
+def radial_mean(maps: Tensor) -> Tensor:
+    """Average ``(N, H, W)`` maps laid out like a centred (``fftshift``-ed) spectrum over the
+    rings of integer radius around the zero frequency: ``(N, R)``, in the maps' dtype.
+
+    Differentiable (an ``index_add`` and a division), so the same binning serves the
+    detector's features and the generator-side spectral regularizer.
+    """
+    if maps.ndim != 3:
+        raise ValueError(f"expected (N, H, W) maps, got shape {tuple(maps.shape)}")
+    n, h, w = maps.shape
+    r, counts = _radius_bins(h, w)
+    sums = torch.zeros(n, len(counts), dtype=maps.dtype).index_add(1, r, maps.reshape(n, -1))
+    return sums / counts.to(maps.dtype)
+
+
+def log_power_spectrum(x: Tensor, eps: float = _EPS) -> Tensor:
+    """Centred log power spectrum ``log(|FFT|^2 / (H W) + eps)`` of ``(N, H, W)`` planes."""
+    h, w = x.shape[-2:]
+    power = torch.fft.fftshift(torch.fft.fft2(x).abs() ** 2 / (h * w), dim=(-2, -1))
+    return torch.log(power + eps)
 
 
 def azimuthal_spectrum(images: Tensor) -> Tensor:
@@ -48,15 +91,10 @@ def azimuthal_spectrum(images: Tensor) -> Tensor:
     Bin ``k`` averages ``log(|FFT|^2 / (H W) + 1e-8)`` over the frequencies at integer
     distance ``k`` from zero frequency; ``R = round(sqrt((H/2)^2 + (W/2)^2)) + 1``, so the
     last bins hold the corner (highest, diagonal) frequencies where a checkerboard lives.
+    Computed in float64, returned as float32.
     """
     x = to_grayscale(images)[:, 0].double()
-    n, h, w = x.shape
-    power = torch.fft.fftshift(torch.fft.fft2(x).abs() ** 2 / (h * w), dim=(-2, -1))
-    logp = torch.log(power + _EPS).reshape(n, -1)
-    r, nbins = _radius_bins(h, w)
-    sums = torch.zeros(n, nbins, dtype=torch.float64).index_add_(1, r, logp)
-    counts = torch.bincount(r, minlength=nbins).to(torch.float64)
-    return (sums / counts).float()
+    return radial_mean(log_power_spectrum(x)).float()
 
 
 def _dct_matrix(n: int) -> Tensor:

@@ -19,15 +19,28 @@ a test fold or on the LIAR test split):
   disguise move per word, at most 100 queries per text). Success rate = share of flagged
   spam no longer flagged. Then hardened (Unicode/look-alike/leet normalization +
   adversarial training on attacked copies of the training spam) and attacked again.
+- Generator attack (YouTube, the same 70/30 split): a word-level GRU language model
+  pretrained (MLE) on the training spam, then fine-tuned by REINFORCE (batch-mean baseline,
+  KL penalty to the pretrained LM) against the frozen TF-IDF detector used black-box, reward
+  P(not spam). Every message carries a payload from the training spam: a link ("link") or
+  the channel/site name in a link ("handle"); success = share of payload-carrying generated
+  messages not flagged. LM only = the pretrained LM before RL. Hardening: a fresh TF-IDF
+  detector fitted on the training split plus a batch of the attacker's messages labelled
+  spam, then a fresh RL phase from the pretrained LM against it. Distinct-2 and the mean
+  per-token log-likelihood under the pretrained LM show whether the attacker degenerated.
 - Throughput: ``predict_proba`` on 10,000 comments in one call (texts/second) and the
   median latency of one single-text call, after a warm-up, 1 torch thread.
 
-Run: ``python benchmarks/text_detection.py`` (``--quick`` for a smoke version).
+Run: ``python benchmarks/text_detection.py`` (``--quick`` for a smoke version;
+``--sections generator_attack,evasion`` reruns some sections and merges them into the
+existing results file, each section stamped with its date and git commit).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -38,7 +51,7 @@ import torch
 from sklearn.model_selection import train_test_split
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, write_results  # noqa: E402
+from common import RESULTS, machine, write_results  # noqa: E402
 from socialgan.text import (  # noqa: E402
     CharCNNDetector,
     NormalizingDetector,
@@ -52,11 +65,26 @@ from socialgan.text import (  # noqa: E402
     low_label_curve,
 )
 from socialgan.text.data import LIAR_COUNT_COLUMNS  # noqa: E402
+from socialgan.text.generator_attack import (  # noqa: E402
+    GeneratorAttack,
+    generator_attack_report,
+)
 from socialgan.text.presets import LIAR_META_COLUMNS, preset_for  # noqa: E402
 
 ONE_SHOT = ("leet", "homoglyph", "zero_width", "spacing", "synonym", "mixed")
 FRACTIONS = (0.05, 0.1, 0.25, 1.0)
 HONEST_LIAR_META = [c for c in LIAR_META_COLUMNS if c not in LIAR_COUNT_COLUMNS]
+SECTIONS = (
+    "youtube_10fold",
+    "youtube_lovo",
+    "ott_5fold",
+    "liar",
+    "low_label",
+    "evasion",
+    "generator_attack",
+    "throughput",
+)
+PAYLOADS = ("link", "handle")
 
 
 def make_factories(quick: bool) -> dict[str, Any]:
@@ -176,6 +204,57 @@ def run_evasion(train, test, factories, quick: bool) -> dict[str, Any]:
     return out
 
 
+def generator_settings(quick: bool) -> dict[str, Any]:
+    """Hyperparameters of the generator attack (the quick ones are a smoke test only)."""
+    if quick:
+        return {"n": 100, "pretrain_epochs": 4, "rl_steps": 15, "rl_batch": 32}
+    return {"n": 500, "pretrain_epochs": 20, "rl_steps": 150, "rl_batch": 64}
+
+
+def run_generator_attack(train, test, factories, quick: bool) -> dict[str, Any]:
+    spam = train.label_names.index("spam") if "spam" in train.label_names else 1
+    spam_train = [t for t, y in zip(train.texts, train.labels, strict=True) if y == spam]
+    settings = generator_settings(quick)
+    n = settings.pop("n")
+
+    def make() -> TfidfDetector:
+        return factories["tfidf"]("youtube-spam")
+
+    detector = make().fit(train.texts, train.labels)
+    test_spam = [t for t, y in zip(test.texts, test.labels, strict=True) if y == spam]
+    t0 = time.perf_counter()
+    lm = GeneratorAttack(detector, seed=0, **settings).pretrain(spam_train)
+    pretrain_seconds = time.perf_counter() - t0
+    out: dict[str, Any] = {
+        "settings": {"n": n, **settings, "seed": 0, "kl_coef": lm.kl_coef, "max_len": lm.max_len},
+        "vocab_size": len(lm.vocab_),
+        "pretrain_seconds": pretrain_seconds,
+        "miss_rate_real_test_spam": float(np.mean(detector.predict(test_spam) != spam)),
+    }
+    for kind in PAYLOADS:
+        r = generator_attack_report(
+            detector,
+            spam_train,
+            n=n,
+            train=(train.texts, train.labels),
+            test=(test.texts, test.labels),
+            make_detector=make,
+            spam_label=spam,
+            lm=lm,
+            payload=kind,
+            **settings,
+        )
+        out[kind] = r
+        print(
+            f"  generator attack ({kind}): LM only {r['success_lm_only']:.3f}, "
+            f"RL {r['success_before_hardening']:.3f}, after hardening "
+            f"{r['success_after_hardening']:.3f} ({r['seconds']:.0f}s)",
+            flush=True,
+        )
+    out["seconds"] = time.perf_counter() - t0
+    return out
+
+
 def run_throughput(data, factories, names) -> dict[str, Any]:
     texts = (data.texts * (10000 // len(data) + 1))[:10000]
     out = {}
@@ -199,54 +278,50 @@ def run_throughput(data, factories, names) -> dict[str, Any]:
     return out
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="small smoke version (< 2 min)")
-    ap.add_argument(
-        "--detectors", default="tfidf,charcnn,ssgan", help="comma-separated detectors to run"
-    )
-    ap.add_argument("--threads", type=int, default=1, help="torch threads")
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    names = [n.strip() for n in args.detectors.split(",") if n.strip()]
-    factories = make_factories(args.quick)
-    unknown = [n for n in names if n not in factories]
-    if unknown:
-        ap.error(f"unknown detector(s) {unknown}; choose from {list(factories)}")
-    t_start = time.perf_counter()
-    youtube = load_named("youtube-spam")
-    ott = load_named("ott")
-    if args.quick:  # a small slice of each data set: a smoke run, not a measurement
-        youtube = youtube.subset(np.random.default_rng(0).permutation(len(youtube))[:400])
-        ott = ott.subset(np.random.default_rng(0).permutation(len(ott))[:200])
-    res: dict[str, Any] = {}
-    print("YouTube 10-fold", flush=True)
-    res["youtube_10fold"] = run_cv(
-        youtube, factories, names, "youtube-spam", 3 if args.quick else 10
-    )
-    print("YouTube leave-one-video-out", flush=True)
-    res["youtube_lovo"] = run_cv(youtube, factories, names, "youtube-spam", 0, groups=True)
-    print("Ott 5-fold", flush=True)
-    res["ott_5fold"] = run_cv(ott, factories, names, "ott", 3 if args.quick else 5)
-    if not args.quick:
-        print("LIAR", flush=True)
-        res["liar"] = run_liar(factories, names)
-    train, test = youtube_split(youtube)
-    print("Low-label curves", flush=True)
-    res["low_label"] = run_low_label(youtube, factories, names)
-    print("Evasion", flush=True)
-    res["evasion"] = run_evasion(train, test, factories, args.quick)
-    print("Throughput", flush=True)
-    res["throughput"] = run_throughput(youtube, factories, names)
+def git_commit() -> str:
+    """The checked-out commit (short hash), ``+dirty`` when the tree has changes."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return (head or "unknown") + ("+dirty" if dirty else "")
 
-    acc = {
-        k: {n: v["accuracy"] for n, v in res[k].items()}
-        for k in ("youtube_10fold", "youtube_lovo", "ott_5fold")
-    }
+
+def parse_sections(text: str, ap: argparse.ArgumentParser) -> list[str]:
+    chosen = [s.strip() for s in text.split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in SECTIONS]
+    if unknown or not chosen:
+        ap.error(f"unknown or no section(s) {unknown}; choose from {', '.join(SECTIONS)}")
+    return [s for s in SECTIONS if s in chosen]
+
+
+def previous_results(quick: bool) -> dict[str, Any]:
+    """The results file this run merges into (empty when there is none)."""
+    path = RESULTS / f"text_detection{'.quick' if quick else ''}.json"
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return {}
+
+
+def summarize(res: dict[str, Any]) -> dict[str, Any]:
+    """The headline numbers of the sections present in ``res``."""
     out: dict[str, Any] = {}
-    for key in acc:
-        name, value = best(acc[key])
-        out[f"{key}_accuracy"], out[f"{key}_detector"] = value, name
+    for key in ("youtube_10fold", "youtube_lovo", "ott_5fold"):
+        if key in res:
+            name, value = best({n: v["accuracy"] for n, v in res[key].items()})
+            out[f"{key}_accuracy"], out[f"{key}_detector"] = value, name
     if "liar" in res:
         honest = {k: v["test_accuracy"] for k, v in res["liar"].items() if "leaky" not in k}
         name, value = best(honest)
@@ -254,67 +329,196 @@ def main() -> int:
         out["liar_test_accuracy_leaky_counts"] = res["liar"]["tfidf (leaky credit counts)"][
             "test_accuracy"
         ]
-    ev = res["evasion"]
-    out["evasion_success_before_hardening"] = ev["baseline"]["attacks"]["adaptive"]["success_rate"]
-    out["evasion_success_after_hardening"] = ev["hardened"]["attacks"]["adaptive"]["success_rate"]
-    name, tps = best({n: v["texts_per_second"] for n, v in res["throughput"].items()})
-    out["texts_per_second"], out["texts_per_second_detector"] = tps, name
-    out["latency_ms_median"] = res["throughput"][name]["latency_ms_median"]
+    if "evasion" in res:
+        ev = res["evasion"]
+        out["evasion_success_before_hardening"] = ev["baseline"]["attacks"]["adaptive"][
+            "success_rate"
+        ]
+        out["evasion_success_after_hardening"] = ev["hardened"]["attacks"]["adaptive"][
+            "success_rate"
+        ]
+    if "generator_attack" in res:
+        for kind in PAYLOADS:
+            r = res["generator_attack"][kind]
+            prefix = "generator_attack" if kind == "link" else f"generator_attack_{kind}"
+            out[f"{prefix}_success_lm_only"] = r["success_lm_only"]
+            out[f"{prefix}_success_before_hardening"] = r["success_before_hardening"]
+            out[f"{prefix}_success_after_hardening"] = r["success_after_hardening"]
+            out[f"{prefix}_clean_accuracy_before"] = r["clean_accuracy_before"]
+            out[f"{prefix}_clean_accuracy_after"] = r["clean_accuracy_after"]
+    if "throughput" in res:
+        name, tps = best({n: v["texts_per_second"] for n, v in res["throughput"].items()})
+        out["texts_per_second"], out["texts_per_second_detector"] = tps, name
+        out["latency_ms_median"] = res["throughput"][name]["latency_ms_median"]
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small smoke version")
+    ap.add_argument(
+        "--detectors", default="tfidf,charcnn,ssgan", help="comma-separated detectors to run"
+    )
+    ap.add_argument(
+        "--sections",
+        default=",".join(SECTIONS),
+        help="comma-separated sections to run (default all): "
+        + ", ".join(SECTIONS)
+        + ". A subset is merged into the existing results file.",
+    )
+    ap.add_argument("--threads", type=int, default=1, help="torch threads")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    names = [n.strip() for n in args.detectors.split(",") if n.strip()]
+    sections = parse_sections(args.sections, ap)
+    if args.quick and "liar" in sections and len(sections) == len(SECTIONS):
+        sections.remove("liar")  # the full LIAR split is too slow for a smoke run
+    factories = make_factories(args.quick)
+    unknown = [n for n in names if n not in factories]
+    if unknown:
+        ap.error(f"unknown detector(s) {unknown}; choose from {list(factories)}")
+    t_start = time.perf_counter()
+    youtube = load_named("youtube-spam")
+    ott = load_named("ott") if "ott_5fold" in sections else None
+    if args.quick:  # a small slice of each data set: a smoke run, not a measurement
+        youtube = youtube.subset(np.random.default_rng(0).permutation(len(youtube))[:400])
+        if ott is not None:
+            ott = ott.subset(np.random.default_rng(0).permutation(len(ott))[:200])
+    train, test = youtube_split(youtube)
+    runners = {
+        "youtube_10fold": lambda: run_cv(
+            youtube, factories, names, "youtube-spam", 3 if args.quick else 10
+        ),
+        "youtube_lovo": lambda: run_cv(youtube, factories, names, "youtube-spam", 0, groups=True),
+        "ott_5fold": lambda: run_cv(ott, factories, names, "ott", 3 if args.quick else 5),
+        "liar": lambda: run_liar(factories, names),
+        "low_label": lambda: run_low_label(youtube, factories, names),
+        "evasion": lambda: run_evasion(train, test, factories, args.quick),
+        "generator_attack": lambda: run_generator_attack(train, test, factories, args.quick),
+        "throughput": lambda: run_throughput(youtube, factories, names),
+    }
+    previous = previous_results(args.quick)
+    merge = len(sections) < len(SECTIONS) and bool(previous)
+    res: dict[str, Any] = dict(previous.get("results", {})) if merge else {}
+    stamps: dict[str, Any] = dict(previous.get("sections", {})) if merge else {}
+    commit = git_commit()
+    for section in sections:
+        print(section.replace("_", " "), flush=True)
+        t0 = time.perf_counter()
+        res[section] = runners[section]()
+        stamps[section] = {
+            "date": time.strftime("%Y-%m-%d %H:%M"),
+            "commit": commit,
+            "minutes": (time.perf_counter() - t0) / 60,
+            "detectors": names,
+        }
+    res = {k: res[k] for k in SECTIONS if k in res}
+    out: dict[str, Any] = summarize(res)
     out["results"] = res
+    out["sections"] = {k: stamps[k] for k in res if k in stamps}
     out["machine"] = machine()
     out["minutes"] = (time.perf_counter() - t_start) / 60
+    if merge:
+        out["merged_sections"] = sections
     path = write_results("text_detection", out, args.quick)
-    print_tables(out, res, names, args.quick, path)
+    print_tables(out, res, args.quick, path)
     return 0
 
 
-def print_tables(out, res, names, quick, path) -> None:
+def print_tables(out, res, quick, path) -> None:
     q = " (QUICK SMOKE RUN on data slices, not a measurement)" if quick else ""
     print(f"\n## Text detection{q}\n")
-    print("| data / protocol | " + " | ".join(names) + " | best |")
-    print("|---|" + "---|" * (len(names) + 1))
     rows = (
         ("YouTube spam, 10-fold CV", "youtube_10fold"),
         ("YouTube spam, leave-one-video-out", "youtube_lovo"),
         ("Ott deceptive reviews, 5-fold CV", "ott_5fold"),
     )
-    for label, key in rows:
-        cells = " | ".join(f"{res[key][n]['accuracy']:.2%}" for n in names)
-        print(f"| {label} | {cells} | {out[key + '_detector']} |")
+    present = [(label, key) for label, key in rows if key in res]
+    if present:
+        names = list(dict.fromkeys(n for _, key in present for n in res[key]))
+        print("| data / protocol | " + " | ".join(names) + " | best |")
+        print("|---|" + "---|" * (len(names) + 1))
+        for label, key in present:
+            cells = " | ".join(
+                f"{res[key][n]['accuracy']:.2%}" if n in res[key] else "-" for n in names
+            )
+            print(f"| {label} | {cells} | {out[key + '_detector']} |")
     if "liar" in res:
         print("\n| LIAR (6 labels) | valid | test |\n|---|---|---|")
         for label, r in res["liar"].items():
             print(f"| {label} | {r['valid_accuracy']:.2%} | {r['test_accuracy']:.2%} |")
-    print(
-        "\n| low-label (YouTube 70/30), accuracy | "
-        + " | ".join(f"{f:g}" for f in FRACTIONS)
-        + " |"
-    )
-    print("|---|" + "---|" * len(FRACTIONS))
-    for n in names:
-        cells = " | ".join(f"{row['accuracy']:.3f}" for row in res["low_label"][n]["rows"])
-        print(f"| {n} | {cells} |")
-    ev = res["evasion"]
-    print("\n| attack success rate | " + " | ".join(ev) + " |")
-    print("|---|" + "---|" * len(ev))
-    for attack in (*ONE_SHOT, "adaptive"):
-        cells = " | ".join(f"{ev[k]['attacks'][attack]['success_rate']:.3f}" for k in ev)
-        print(f"| {attack} | {cells} |")
-    cells = " | ".join(f"{ev[k]['clean_accuracy']:.2%}" for k in ev)
-    print(f"| clean accuracy | {cells} |")
-    print("\n| throughput | texts/s (batch of 10,000) | latency median ms | p95 ms |")
-    print("|---|---|---|---|")
-    for n, r in res["throughput"].items():
+    if "low_label" in res:
         print(
-            f"| {n} | {r['texts_per_second']:.0f} | {r['latency_ms_median']:.2f} | "
-            f"{r['latency_ms_p95']:.2f} |"
+            "\n| low-label (YouTube 70/30), accuracy | "
+            + " | ".join(f"{f:g}" for f in FRACTIONS)
+            + " |"
         )
+        print("|---|" + "---|" * len(FRACTIONS))
+        for n, r in res["low_label"].items():
+            cells = " | ".join(f"{row['accuracy']:.3f}" for row in r["rows"])
+            print(f"| {n} | {cells} |")
+    if "evasion" in res:
+        ev = res["evasion"]
+        print("\n| attack success rate | " + " | ".join(ev) + " |")
+        print("|---|" + "---|" * len(ev))
+        for attack in (*ONE_SHOT, "adaptive"):
+            cells = " | ".join(f"{ev[k]['attacks'][attack]['success_rate']:.3f}" for k in ev)
+            print(f"| {attack} | {cells} |")
+        cells = " | ".join(f"{ev[k]['clean_accuracy']:.2%}" for k in ev)
+        print(f"| clean accuracy | {cells} |")
+    if "generator_attack" in res:
+        print_generator_table(res["generator_attack"])
+    if "throughput" in res:
+        print("\n| throughput | texts/s (batch of 10,000) | latency median ms | p95 ms |")
+        print("|---|---|---|---|")
+        for n, r in res["throughput"].items():
+            print(
+                f"| {n} | {r['texts_per_second']:.0f} | {r['latency_ms_median']:.2f} | "
+                f"{r['latency_ms_p95']:.2f} |"
+            )
     m = out["machine"]
+    stamps = ", ".join(f"{k} {v['date']} @ {v['commit']}" for k, v in out["sections"].items())
     print(
         f"\nProtocol: see the docstring of benchmarks/text_detection.py. Machine: {m['cpu']}, "
         f"{m['cores']} cores, {m['torch_threads']} torch thread(s), torch {m['torch']}. "
-        f"Total {out['minutes']:.1f} min. Results: {path}"
+        f"This run: {out['minutes']:.1f} min. Sections: {stamps}. Results: {path}"
     )
+
+
+def print_generator_table(g: dict[str, Any]) -> None:
+    """Success rates of the generator attack on the TF-IDF detector, per payload kind."""
+    cfg = g["settings"]
+    print(
+        "\n| generator attack on TF-IDF (YouTube 70/30) | LM only | under attack (RL) | "
+        "replayed on hardened | after hardening (fresh RL) | distinct-2 LM / RL / hardened "
+        "| LM log-lik / token, LM / RL | clean acc before / after |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for kind in PAYLOADS:
+        r = g[kind]
+        h = r["hardened"]
+        print(
+            f"| payload: {kind} ({r['n_payloads']} from training spam) | "
+            f"{r['success_lm_only']:.3f} | {r['success_before_hardening']:.3f} | "
+            f"{h['replayed_success_rate']:.3f} | {r['success_after_hardening']:.3f} | "
+            f"{r['lm_only']['distinct_2']:.2f} / {r['attack']['distinct_2']:.2f} / "
+            f"{h['attack']['distinct_2']:.2f} | {r['lm_only']['lm_logprob_per_token']:.2f} / "
+            f"{r['attack']['lm_logprob_per_token']:.2f} | "
+            f"{r['clean_accuracy_before']:.2%} / {r['clean_accuracy_after']:.2%} |"
+        )
+    print(
+        f"\nProtocol: {cfg['n']} generated messages per cell (seeded), each carrying a payload; "
+        f"success = share not flagged at the detector's threshold. GRU LM (vocabulary "
+        f"{g['vocab_size']}) pretrained {cfg['pretrain_epochs']} epochs on the training spam; "
+        f"RL {cfg['rl_steps']} steps x {cfg['rl_batch']} messages (REINFORCE, reward "
+        f"P(not spam), KL coef {cfg['kl_coef']}); hardening adds {cfg['n']} attacker messages "
+        f"labelled spam to the training split and reruns RL from the pretrained LM. Real test "
+        f"spam missed by the detector: {g['miss_rate_real_test_spam']:.3f}."
+    )
+    for kind in PAYLOADS:
+        for stage, key in (("LM only", "lm_only"), ("under attack", "attack")):
+            print(f"  e.g. {kind}, {stage}: {g[kind][key]['examples'][0]!r}")
+        print(f"  e.g. {kind}, after hardening: {g[kind]['hardened']['attack']['examples'][0]!r}")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from socialgan.text.evasion import (
     attack_success_rate,
     evaluate_robustness,
 )
+from socialgan.text.generator_attack import GeneratorAttack, generator_attack_report
 from socialgan.text.hardening import NormalizingDetector, adversarial_augment, load_text_detector
 from socialgan.text.lowlabel import low_label_curve
 from socialgan.text.moderation import moderate
@@ -42,6 +43,7 @@ __all__ = [
     "NAMED_SOURCES",
     "AttackReport",
     "CharCNNDetector",
+    "GeneratorAttack",
     "NormalizingDetector",
     "SSGANDetector",
     "TextDataset",
@@ -55,6 +57,7 @@ __all__ = [
     "evaluate_robustness",
     "evaluate_split",
     "find_data_dir",
+    "generator_attack_report",
     "load_airline",
     "load_liar",
     "load_named",

@@ -1,0 +1,675 @@
+"""A generator trained to fool a spam detector: a word-level GRU language model of spam,
+fine-tuned by policy gradient against a frozen, black-box detector (SeqGAN-style, Yu et
+al. 2017), then the detector hardened on its outputs and attacked again.
+
+The attack, step by step:
+
+1. **Pretrain** (:meth:`GeneratorAttack.pretrain`): a GRU language model learns the
+   training spam comments by maximum likelihood (teacher forcing). Texts are cleaned of
+   HTML (entities, tags), lower-cased and split into words and punctuation marks; every
+   link, domain or e-mail address becomes one ``<link>`` token; words seen fewer than
+   ``min_count`` times become ``<unk>``, which is never generated. This frozen copy is the
+   *reference* LM.
+2. **Payload**: every generated message carries one payload drawn at random from a pool
+   taken from the training spam: a link (``payload="link"``, the default: every distinct
+   link, domain or e-mail address in it) or a handle (``payload="handle"``: the channel,
+   page or site name inside such a link, the name a reader is told to look up), or from
+   ``payloads``. The payload fills the ``<link>`` slot, which the model may write at most
+   once; a message without it gets the payload appended after a space. So every output
+   carries its payload verbatim by construction; the attack is measured on those outputs
+   only (``n_with_payload`` counts them, as a check). A message body has at least
+   ``min_words`` words besides the payload, so a bare payload is not an attack.
+3. **Reinforce** (:meth:`GeneratorAttack.reinforce`): the policy (a copy of the reference
+   LM) samples batches of messages; the detector scores the full messages, payload
+   included, through ``predict_proba`` only; the reward is ``P(not spam)``. The update is
+   REINFORCE with the batch-mean reward as baseline, plus ``kl_coef`` times the exact
+   per-token KL divergence from the reference LM on the sampled prefixes, which keeps the
+   policy writing spam-like text instead of collapsing onto a few odd strings.
+4. **Measure** (:func:`generator_attack_report`): attack success = share of generated,
+   payload-carrying messages the detector does *not* flag (score below its threshold),
+   for the pretrained LM alone (the "generated spam" baseline) and after RL; with distinct-2
+   (distinct word bigrams / all bigrams) and the mean per-token log-likelihood under the
+   reference LM, so a reader can see whether the attacker degenerated.
+5. **Harden and attack again**: refit a fresh detector on the training data plus a batch
+   of the attacker's outputs labelled spam; run a fresh RL phase from the pretrained LM
+   against the hardened detector; measure again (and the hardened detector's clean
+   accuracy).
+
+Everything runs on the CPU in minutes and is seeded: the same seed gives the same model
+and the same texts (single-threaded torch).
+
+Example:
+    >>> from socialgan.text import TfidfDetector, load_youtube_spam
+    >>> from socialgan.text.generator_attack import GeneratorAttack
+    >>> data = load_youtube_spam()
+    >>> det = TfidfDetector().fit(data)
+    >>> spam = [t for t, y in zip(data.texts, data.labels) if y == 1]
+    >>> attack = GeneratorAttack(det, rl_steps=150).fit(spam)
+    >>> attack.generate(3, seed=1)
+    >>> attack.evaluate(200, seed=2)["success_rate"]
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.exceptions import NotFittedError
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from socialgan.errors import DataError
+from socialgan.text.attacks import check_labels, check_text_list
+from socialgan.text.features import web_text
+from socialgan.text.normalize import split_protected
+
+__all__ = [
+    "PAYLOAD_KINDS",
+    "GeneratorAttack",
+    "detokenize",
+    "distinct_n",
+    "extract_payloads",
+    "generator_attack_report",
+    "tokenize",
+]
+
+#: What a message must carry: a link from the spam, or the handle (channel, page or site
+#: name) in such a link, the name a reader is told to look up.
+PAYLOAD_KINDS = ("link", "handle")
+
+PAD, BOS, EOS, UNK, LINK = 0, 1, 2, 3, 4
+_SPECIALS = ["<pad>", "<bos>", "<eos>", "<unk>", "<link>"]
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[^\w\s]")
+_PUNCT_RUN = re.compile(r"([^\w\s])\1{2,}")
+_NO_SPACE_BEFORE = re.compile(r" ([.,!?;:)\]])")
+_NO_SPACE_AFTER = re.compile(r"([(\[]) ")
+_LINK_TAIL = ".,;:!?)]}>\"'"
+_HANDLE = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,24}")
+#: Path segments and domain labels that name a site's structure, not its owner.
+_NOT_HANDLES = frozenset(
+    "www http https user users channel watch pages page photos photo story projects profile "
+    "posts post share store apps details refer ref videos video download partners index "
+    "torrent news account groups artists preview explore rewards mixtapes itm rover "
+    "roverimp offer listing playlist html aspx blogspot facebook youtube google plus "
+    "twitter instagram soundcloud tsu twitch gofundme vimeo articles columns sport vote "
+    "portfolio pagead aclk".split()
+)
+_NEG = -1e9  # logit of tokens that are never generated (finite: keeps the KL free of NaN)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased words and punctuation marks; each link becomes ``<link>``."""
+    out: list[str] = []
+    for chunk, is_link in split_protected(web_text(text).replace("\u2019", "'")):
+        if is_link:
+            out.append("<link>")
+        else:
+            out += _WORD.findall(_PUNCT_RUN.sub(r"\1\1\1", chunk.lower()))
+    return out
+
+
+def detokenize(tokens: Sequence[str], payload: str) -> str:
+    """Words joined by spaces, no space before closing punctuation; the first ``<link>``
+    becomes ``payload``, later ones are dropped; appended when there is none."""
+    words: list[str] = []
+    placed = False
+    for tok in tokens:
+        if tok == "<link>":
+            if not placed:
+                words.append(payload)
+                placed = True
+        else:
+            words.append(tok)
+    if not placed:
+        words.append(payload)
+    text = _NO_SPACE_AFTER.sub(r"\1", _NO_SPACE_BEFORE.sub(r"\1", " ".join(words)))
+    return text.strip()
+
+
+def _handle(link: str) -> str | None:
+    """The first owner-like name in a link: a path segment, else the domain's name."""
+    rest = re.sub(r"^(?:https?://)?(?:www\d*\.)?", "", link, flags=re.IGNORECASE)
+    host, _, path = rest.partition("/")
+    path = re.split(r"[?#]", path)[0]
+    for seg in path.split("/"):
+        if _HANDLE.fullmatch(seg) and seg.lower() not in _NOT_HANDLES:
+            return seg
+    labels = host.split(".")
+    name = labels[-2] if len(labels) >= 2 else ""
+    return name if _HANDLE.fullmatch(name) and name.lower() not in _NOT_HANDLES else None
+
+
+def extract_payloads(texts: Sequence[str], kind: str = "link") -> list[str]:
+    """The distinct payloads in ``texts`` (sorted): every link, domain or e-mail address
+    (``kind="link"``), or the handle in each link (``"handle"``: ``twitch.tv/sevadus`` ->
+    ``sevadus``, ``hackfbaccountlive.com/?ref=1`` -> ``hackfbaccountlive``)."""
+    if kind not in PAYLOAD_KINDS:
+        raise DataError(f"payload kind must be one of {PAYLOAD_KINDS}, got {kind!r}")
+    found = {
+        c.rstrip(_LINK_TAIL)
+        for t in check_text_list(texts)
+        for c, is_link in split_protected(web_text(t))
+        if is_link
+    }
+    if kind == "handle":
+        found = {h for link in found if (h := _handle(link))}
+    return sorted(found - {""})
+
+
+def distinct_n(token_lists: Sequence[Sequence[Any]], n: int = 2) -> float:
+    """Distinct ``n``-grams over all ``n``-grams of the given token lists (NaN if none)."""
+    grams = [tuple(t[i : i + n]) for t in token_lists for i in range(len(t) - n + 1)]
+    return len(set(grams)) / len(grams) if grams else float("nan")
+
+
+class _LM(nn.Module):
+    """Embedding -> one-layer GRU -> vocabulary logits."""
+
+    def __init__(self, vocab_size: int, embed_dim: int, hidden_dim: int) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=PAD)
+        self.gru = nn.GRU(embed_dim, hidden_dim, batch_first=True)
+        self.out = nn.Linear(hidden_dim, vocab_size)
+
+    def forward(self, ids: Tensor, h: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        y, h = self.gru(self.embed(ids), h)
+        return self.out(y), h
+
+
+def _spam_scores(detector: Any, texts: list[str]) -> np.ndarray:
+    proba = np.asarray(detector.predict_proba(texts), dtype=np.float64)
+    if proba.ndim != 2 or proba.shape[0] != len(texts) or proba.shape[1] < 2:
+        raise DataError(
+            f"{type(detector).__name__}.predict_proba returned shape {proba.shape}; "
+            f"expected ({len(texts)}, 2) with column 1 the spam class"
+        )
+    return proba[:, 1]
+
+
+def _check_detector(detector: Any) -> None:
+    if not callable(getattr(detector, "predict_proba", None)):
+        raise DataError(
+            f"the detector must have predict_proba(list[str]) -> (n, 2); "
+            f"got {type(detector).__name__}"
+        )
+
+
+class GeneratorAttack:
+    """A spam generator trained by policy gradient to slip past a frozen detector.
+
+    Args:
+        detector: the attacked detector; only ``predict_proba(list[str]) -> (n, 2)``
+            (column 1 = spam) is called, and it is never refitted.
+        payload: the kind of payload taken from the spam given to :meth:`pretrain` when
+            ``payloads`` is not given: ``"link"`` (every distinct link, domain or e-mail
+            address) or ``"handle"`` (the channel, page or site name in each link; see
+            :func:`extract_payloads`). Default link.
+        payloads: the payloads the messages must carry, verbatim (overrides ``payload``).
+        max_len: most words (and punctuation marks) per message body. Default 30.
+        min_words: fewest words per message body, so that the attacker cannot get away
+            with a bare payload. Default 4.
+        min_count: words seen fewer times become ``<unk>`` (never generated). Default 2.
+        embed_dim, hidden_dim: LM sizes. Default 64, 128.
+        pretrain_epochs: MLE epochs over the spam. Default 30.
+        batch_size: MLE batch size. Default 64.
+        lr: MLE learning rate (Adam). Default 3e-3.
+        rl_steps: policy-gradient steps. Default 150.
+        rl_batch: messages sampled (and scored by the detector) per RL step. Default 64.
+        rl_lr: RL learning rate (Adam). Default 5e-4.
+        kl_coef: weight of the per-token KL divergence from the pretrained LM. Default 0.2.
+        threshold: a message is flagged when its spam score is at or above it. Default:
+            the detector's ``threshold`` attribute, else 0.5.
+        seed: seeds initialization, batching and RL sampling. Default 0.
+        progress: show progress bars.
+
+    Fitted attributes: ``vocab_`` (id -> token), ``payloads_``, ``reference_`` (the frozen
+    pretrained LM), ``policy_`` (the LM after RL), ``pretrain_loss_`` (per epoch) and
+    ``history_`` (one dict per RL step: mean reward, share evaded, KL, message length).
+    """
+
+    def __init__(
+        self,
+        detector: Any,
+        *,
+        payload: str = "link",
+        payloads: Sequence[str] | None = None,
+        max_len: int = 30,
+        min_words: int = 4,
+        min_count: int = 2,
+        embed_dim: int = 64,
+        hidden_dim: int = 128,
+        pretrain_epochs: int = 30,
+        batch_size: int = 64,
+        lr: float = 3e-3,
+        rl_steps: int = 150,
+        rl_batch: int = 64,
+        rl_lr: float = 5e-4,
+        kl_coef: float = 0.2,
+        threshold: float | None = None,
+        seed: int = 0,
+        progress: bool = False,
+    ) -> None:
+        _check_detector(detector)
+        for name, value in (
+            ("max_len", max_len),
+            ("min_count", min_count),
+            ("embed_dim", embed_dim),
+            ("hidden_dim", hidden_dim),
+            ("batch_size", batch_size),
+            ("rl_batch", rl_batch),
+        ):
+            if int(value) < 1:
+                raise DataError(f"{name} must be at least 1, got {value}")
+        for name, value in (("pretrain_epochs", pretrain_epochs), ("rl_steps", rl_steps)):
+            if int(value) < 0:
+                raise DataError(f"{name} must be 0 or more, got {value}")
+        if not (lr > 0 and rl_lr > 0):
+            raise DataError(f"learning rates must be positive, got lr={lr}, rl_lr={rl_lr}")
+        if payload not in PAYLOAD_KINDS:
+            raise DataError(f"payload must be one of {PAYLOAD_KINDS}, got {payload!r}")
+        if not 0 <= int(min_words) <= int(max_len):
+            raise DataError(f"min_words must be in [0, max_len={max_len}], got {min_words}")
+        if not kl_coef >= 0:
+            raise DataError(f"kl_coef must be 0 or more, got {kl_coef}")
+        if payloads is not None:
+            payloads = check_text_list(payloads)
+            if not payloads or not all(p.strip() for p in payloads):
+                raise DataError("payloads must be a non-empty list of non-blank strings")
+        self.detector = detector
+        self.payload = payload
+        self.payloads = None if payloads is None else list(payloads)
+        self.max_len = int(max_len)
+        self.min_words = int(min_words)
+        self.min_count = int(min_count)
+        self.embed_dim = int(embed_dim)
+        self.hidden_dim = int(hidden_dim)
+        self.pretrain_epochs = int(pretrain_epochs)
+        self.batch_size = int(batch_size)
+        self.lr = float(lr)
+        self.rl_steps = int(rl_steps)
+        self.rl_batch = int(rl_batch)
+        self.rl_lr = float(rl_lr)
+        self.kl_coef = float(kl_coef)
+        self.threshold = float(
+            getattr(detector, "threshold", 0.5) if threshold is None else threshold
+        )
+        self.seed = int(seed)
+        self.progress = bool(progress)
+
+    # ------------------------------------------------------------------ training
+    def fit(self, spam_texts: Sequence[str]) -> GeneratorAttack:
+        """:meth:`pretrain` on ``spam_texts``, then :meth:`reinforce`."""
+        return self.pretrain(spam_texts).reinforce()
+
+    def pretrain(self, spam_texts: Sequence[str]) -> GeneratorAttack:
+        """Build the vocabulary and the payload pool, train the LM by maximum likelihood."""
+        texts = check_text_list(spam_texts)
+        token_lists = [tokenize(t)[: self.max_len] for t in texts]
+        if not any(token_lists):
+            raise DataError("spam_texts holds no words to learn from (empty or blank texts)")
+        payloads = self.payloads
+        if payloads is None:
+            payloads = extract_payloads(texts, self.payload)
+            if not payloads:
+                raise DataError(
+                    f"no {self.payload} in spam_texts to use as a payload "
+                    "(links, domains, e-mail addresses); pass payloads=[...]"
+                )
+        counts = Counter(tok for toks in token_lists for tok in toks if tok != "<link>")
+        words = sorted(
+            (w for w, c in counts.items() if c >= self.min_count), key=lambda w: (-counts[w], w)
+        )
+        self.vocab_ = [*_SPECIALS, *words]
+        self._index = {tok: i for i, tok in enumerate(self.vocab_)}
+        self._is_word = torch.tensor([tok[0].isalnum() for tok in self.vocab_])
+        self.payloads_ = list(payloads)
+        seqs = [[self._index.get(tok, UNK) for tok in toks] + [EOS] for toks in token_lists]
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            self.reference_ = _LM(len(self.vocab_), self.embed_dim, self.hidden_dim)
+        self._mle(seqs)
+        self.reference_.eval().requires_grad_(False)
+        self._reset_policy()
+        return self
+
+    def _mle(self, seqs: list[list[int]]) -> None:
+        model = self.reference_.train()
+        opt = torch.optim.Adam(model.parameters(), lr=self.lr)
+        rng = np.random.default_rng((self.seed, 1))
+        self.pretrain_loss_: list[float] = []
+        for _ in tqdm(range(self.pretrain_epochs), desc="LM pretrain", disable=not self.progress):
+            total, count = 0.0, 0
+            for start in range(0, len(seqs), self.batch_size):
+                batch = [
+                    seqs[i] for i in rng.permutation(len(seqs))[start : start + self.batch_size]
+                ]
+                targets = _pad(batch)
+                inputs = torch.cat([torch.full((len(batch), 1), BOS), targets[:, :-1]], 1)
+                logits, _ = model(inputs)
+                loss = F.cross_entropy(
+                    logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=PAD
+                )
+                opt.zero_grad()
+                loss.backward()
+                nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                opt.step()
+                n_tok = int((targets != PAD).sum())
+                total, count = total + float(loss.detach()) * n_tok, count + n_tok
+            self.pretrain_loss_.append(total / max(count, 1))
+
+    def _reset_policy(self) -> None:
+        self.policy_ = copy.deepcopy(self.reference_).requires_grad_(True)
+        self.history_: list[dict[str, float]] = []
+
+    def with_detector(
+        self, detector: Any, *, payloads: Sequence[str] | None = None, **params: Any
+    ) -> GeneratorAttack:
+        """A new attack on ``detector`` that shares this one's pretrained LM and vocabulary,
+        with its policy reset to the pretrained LM (then call :meth:`reinforce`).
+        ``payloads`` (default: this attack's) and ``params`` (e.g. ``rl_steps``, ``seed``)
+        override this attack's settings; the threshold is ``detector``'s unless given."""
+        self._check_fitted()
+        names = (
+            "max_len min_words min_count embed_dim hidden_dim pretrain_epochs batch_size lr "
+            "rl_steps rl_batch rl_lr kl_coef seed progress"
+        ).split()
+        kwargs = {k: getattr(self, k) for k in names}
+        kwargs.update(params)
+        pool = list(self.payloads_ if payloads is None else payloads)
+        other = GeneratorAttack(detector, payloads=pool, **kwargs)
+        other.vocab_, other._index, other._is_word = self.vocab_, self._index, self._is_word
+        other.payloads_ = pool
+        other.reference_, other.pretrain_loss_ = self.reference_, self.pretrain_loss_
+        other._reset_policy()
+        return other
+
+    def reinforce(self, steps: int | None = None) -> GeneratorAttack:
+        """Policy-gradient steps (default ``rl_steps``) from the current policy against the
+        detector: REINFORCE on ``P(not spam)`` with a batch-mean baseline, plus the KL
+        penalty towards the pretrained LM."""
+        self._check_fitted()
+        steps = self.rl_steps if steps is None else int(steps)
+        if steps < 0:
+            raise DataError(f"steps must be 0 or more, got {steps}")
+        opt = torch.optim.Adam(self.policy_.parameters(), lr=self.rl_lr)
+        gen = torch.Generator().manual_seed(self.seed * 1_000_003 + 7 + len(self.history_))
+        prng = np.random.default_rng((self.seed, 2, len(self.history_)))
+        for _ in tqdm(range(steps), desc="RL vs detector", disable=not self.progress):
+            tokens = self._sample(self.policy_, self.rl_batch, gen)
+            texts = self._texts(tokens, prng)
+            p_ham = torch.as_tensor(1.0 - _spam_scores(self.detector, texts), dtype=torch.float32)
+            reward = torch.log(p_ham.clamp(min=1e-6))
+            logp, kl, mask = self._logp_kl(tokens)
+            advantage = (reward - reward.mean()) / (reward.std() + 1e-6)
+            pg = -(advantage[:, None] * logp * mask).sum(1).mean()
+            kl_seq = (kl * mask).sum(1).mean()
+            loss = pg + self.kl_coef * kl_seq
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(self.policy_.parameters(), 1.0)
+            opt.step()
+            self.history_.append(
+                {
+                    "reward": float(p_ham.mean()),
+                    "evaded": float(np.mean(1.0 - p_ham.numpy() < self.threshold)),
+                    "kl": float(kl_seq.detach()),
+                    "length": float(mask.sum(1).mean()),
+                }
+            )
+        return self
+
+    # ------------------------------------------------------------------ sampling
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "reference_"):
+            raise NotFittedError("this GeneratorAttack is not fitted yet: call fit() or pretrain()")
+
+    def _logit_mask(self, words_before: Tensor, link_before: Tensor) -> Tensor:
+        """Additive logit mask of shape ``words_before.shape + (V,)``: padding, start and
+        unknown tokens are never generated, the end token not before ``min_words`` words,
+        and ``<link>`` (the payload slot) at most once."""
+        mask = torch.zeros(*words_before.shape, len(self.vocab_))
+        mask[..., [PAD, BOS, UNK]] = _NEG
+        mask[..., EOS] = mask[..., EOS].masked_fill(words_before < self.min_words, _NEG)
+        mask[..., LINK] = mask[..., LINK].masked_fill(link_before, _NEG)
+        return mask
+
+    def _prefix_mask(self, tokens: Tensor) -> Tensor:
+        """:meth:`_logit_mask` at every position of ``tokens`` (given the tokens before)."""
+        is_word = self._is_word[tokens].long()
+        is_link = (tokens == LINK).long()
+        words_before = is_word.cumsum(1) - is_word
+        link_before = (is_link.cumsum(1) - is_link) > 0
+        return self._logit_mask(words_before, link_before)
+
+    @torch.no_grad()
+    def _sample(self, model: _LM, n: int, gen: torch.Generator) -> Tensor:
+        """``(n, T)`` token ids, each row ending in EOS then PAD (at most ``max_len`` tokens
+        before the end)."""
+        model.eval()
+        cur = torch.full((n, 1), BOS)
+        done = torch.zeros(n, dtype=torch.bool)
+        words = torch.zeros(n, dtype=torch.long)
+        link = torch.zeros(n, dtype=torch.bool)
+        h: Tensor | None = None
+        out = []
+        for t in range(self.max_len + 1):
+            logits, h = model(cur, h)
+            if t == self.max_len:
+                tok = torch.full((n,), EOS)
+            else:
+                logits = logits[:, -1] + self._logit_mask(words, link)
+                tok = torch.multinomial(F.softmax(logits, -1), 1, generator=gen).squeeze(1)
+            tok = torch.where(done, torch.full_like(tok, PAD), tok)
+            out.append(tok)
+            done |= tok == EOS
+            words += self._is_word[tok].long()
+            link |= tok == LINK
+            if bool(done.all()):
+                break
+            cur = tok[:, None]
+        return torch.stack(out, 1)
+
+    def _logp_kl(self, tokens: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Per-token log-probability of ``tokens`` under the policy (with gradient), the
+        per-token KL(policy || reference), and the mask of real (non-pad) tokens."""
+        self.policy_.train()
+        inputs = torch.cat([torch.full((len(tokens), 1), BOS), tokens[:, :-1]], 1)
+        mask = self._prefix_mask(tokens)
+        logp_all = F.log_softmax(self.policy_(inputs)[0] + mask, -1)
+        with torch.no_grad():
+            logq_all = F.log_softmax(self.reference_(inputs)[0] + mask, -1)
+        logp = logp_all.gather(-1, tokens[..., None]).squeeze(-1)
+        kl = (logp_all.exp() * (logp_all - logq_all)).sum(-1)
+        return logp, kl, (tokens != PAD).float()
+
+    def _texts(self, tokens: Tensor, rng: np.random.Generator) -> list[str]:
+        picks = rng.integers(len(self.payloads_), size=len(tokens))
+        return [
+            detokenize(self._words(row), self.payloads_[int(k)])
+            for row, k in zip(tokens.tolist(), picks, strict=True)
+        ]
+
+    def _words(self, row: Sequence[int]) -> list[str]:
+        return [self.vocab_[i] for i in row if i not in (PAD, EOS)]
+
+    def _sample_texts(self, n: int, seed: int, pretrained: bool) -> tuple[Tensor, list[str]]:
+        self._check_fitted()
+        if int(n) < 1:
+            raise DataError(f"n must be at least 1, got {n}")
+        gen = torch.Generator().manual_seed(int(seed))
+        tokens = self._sample(self.reference_ if pretrained else self.policy_, int(n), gen)
+        return tokens, self._texts(tokens, np.random.default_rng((int(seed), 3)))
+
+    def generate(self, n: int, seed: int = 0, *, pretrained: bool = False) -> list[str]:
+        """``n`` payload-carrying messages from the RL policy (``pretrained=True``: from the
+        pretrained LM). The same seed gives the same messages."""
+        return self._sample_texts(n, seed, pretrained)[1]
+
+    def evaluate(self, n: int = 300, seed: int = 0, *, pretrained: bool = False) -> dict[str, Any]:
+        """Generate ``n`` messages and measure them against the detector.
+
+        Returns a dict: ``n``, ``n_with_payload``, ``success_rate`` (share of the
+        payload-carrying messages not flagged), ``mean_spam_score``, ``distinct_2``,
+        ``lm_logprob_per_token`` (mean per-token log-likelihood, end token included, under
+        the pretrained LM), ``mean_words`` (words per body, punctuation and payload not
+        counted) and ``texts``.
+        """
+        tokens, texts = self._sample_texts(n, seed, pretrained)
+        has_payload = np.array([any(p in t for p in self.payloads_) for t in texts])
+        scores = _spam_scores(self.detector, texts)
+        carried = scores[has_payload]
+        with torch.no_grad():
+            inputs = torch.cat([torch.full((len(tokens), 1), BOS), tokens[:, :-1]], 1)
+            logq = F.log_softmax(self.reference_(inputs)[0] + self._prefix_mask(tokens), -1)
+            ll = logq.gather(-1, tokens[..., None]).squeeze(-1)[tokens != PAD].mean()
+        words = [self._words(row) for row in tokens.tolist()]
+        return {
+            "n": len(texts),
+            "n_with_payload": int(has_payload.sum()),
+            "success_rate": float(np.mean(carried < self.threshold))
+            if len(carried)
+            else float("nan"),
+            "mean_spam_score": float(np.mean(carried)) if len(carried) else float("nan"),
+            "distinct_2": distinct_n(words, 2),
+            "lm_logprob_per_token": float(ll),
+            "mean_words": float(self._is_word[tokens].sum(1).float().mean()),
+            "texts": texts,
+        }
+
+
+def _pad(seqs: list[list[int]]) -> Tensor:
+    out = torch.full((len(seqs), max(len(s) for s in seqs)), PAD)
+    for i, s in enumerate(seqs):
+        out[i, : len(s)] = torch.as_tensor(s)
+    return out
+
+
+def _texts_labels(data: Any, what: str) -> tuple[list[str], np.ndarray]:
+    """``(texts, labels)`` from a ``(texts, labels)`` pair or a TextDataset."""
+    if hasattr(data, "texts") and hasattr(data, "labels"):
+        texts, labels = list(data.texts), data.labels
+    elif isinstance(data, tuple) and len(data) == 2:
+        texts, labels = data
+    else:
+        raise DataError(f"{what} must be a (texts, labels) pair or a TextDataset")
+    texts = check_text_list(texts)
+    return texts, check_labels(labels, len(texts))
+
+
+def _public(metrics: dict[str, Any], n_examples: int = 5) -> dict[str, Any]:
+    out = {k: v for k, v in metrics.items() if k != "texts"}
+    out["examples"] = metrics["texts"][:n_examples]
+    return out
+
+
+def generator_attack_report(
+    detector: Any,
+    spam_train: Sequence[str],
+    *,
+    n: int = 300,
+    train: Any = None,
+    test: Any = None,
+    make_detector: Callable[[], Any] | None = None,
+    n_harden: int | None = None,
+    spam_label: Any = 1,
+    seed: int = 0,
+    lm: GeneratorAttack | None = None,
+    **attack_params: Any,
+) -> dict[str, Any]:
+    """The generator attack on ``detector``, before and (optionally) after hardening.
+
+    Args:
+        detector: the fitted detector under attack (used black-box, never refitted).
+        spam_train: the training spam the attacker's LM learns from.
+        n: messages generated per measurement. Default 300.
+        train: ``(texts, labels)`` or a TextDataset: the detector's training data. With
+            ``make_detector``, enables hardening: ``make_detector().fit(train texts +
+            n_harden attacker outputs, labels + spam_label)``.
+        test: ``(texts, labels)`` or a TextDataset: clean accuracy before/after hardening.
+        make_detector: builds a fresh, unfitted detector of the same kind.
+        n_harden: attacker outputs added to the training data. Default ``n``.
+        spam_label: the label given to the attacker's outputs. Default 1.
+        seed: the attack's seed; measurements use other seeds than training. Default 0.
+        lm: a pretrained :class:`GeneratorAttack` whose LM and vocabulary to reuse (skips
+            pretraining, e.g. to attack with another payload kind).
+        attack_params: hyperparameters of :class:`GeneratorAttack` (``payload``,
+            ``payloads``, ``rl_steps`` ...).
+
+    Returns:
+        A JSON-ready dict: ``lm_only``, ``attack`` (after RL) and, when hardening,
+        ``hardened`` (``replayed``: the pre-hardening attack's measured messages rescored by
+        the hardened detector; ``attack``: a fresh RL phase against it), each with
+        ``success_rate``, ``distinct_2``, ``lm_logprob_per_token`` and a few examples; the
+        headline rates ``success_lm_only``, ``success_before_hardening``,
+        ``success_after_hardening``; ``clean_accuracy_before``/``_after`` when ``test``
+        is given; the threshold, RL reward curve ends and seconds.
+    """
+    if int(n) < 1:
+        raise DataError(f"n must be at least 1, got {n}")
+    if (train is None) != (make_detector is None):
+        raise DataError("hardening needs both train and make_detector (or neither)")
+    t0 = time.perf_counter()
+    eval_seed, harden_seed = seed + 1000, seed + 2000
+    if lm is None:
+        attack = GeneratorAttack(detector, seed=seed, **attack_params).pretrain(spam_train)
+    else:
+        params = dict(attack_params)
+        pool = params.pop("payloads", None)
+        if pool is None:
+            pool = extract_payloads(spam_train, params.get("payload", "link"))
+        attack = lm.with_detector(detector, payloads=pool, seed=seed, **params)
+    lm_only = attack.evaluate(n, eval_seed, pretrained=True)
+    attack.reinforce()
+    after_rl = attack.evaluate(n, eval_seed)
+    out: dict[str, Any] = {
+        "threshold": attack.threshold,
+        "payload": "given" if "payloads" in attack_params else attack_params.get("payload", "link"),
+        "n_payloads": len(attack.payloads_),
+        "vocab_size": len(attack.vocab_),
+        "rl_steps": attack.rl_steps,
+        "lm_only": _public(lm_only),
+        "attack": {**_public(after_rl), **_reward_ends(attack)},
+        "success_lm_only": lm_only["success_rate"],
+        "success_before_hardening": after_rl["success_rate"],
+    }
+    if test is not None:
+        test_texts, test_labels = _texts_labels(test, "test")
+        out["clean_accuracy_before"] = _accuracy(detector, test_texts, test_labels)
+    if train is not None and make_detector is not None:
+        texts, labels = _texts_labels(train, "train")
+        adversarial = attack.generate(n if n_harden is None else int(n_harden), harden_seed)
+        y = np.concatenate([labels, np.full(len(adversarial), spam_label, dtype=labels.dtype)])
+        hardened = make_detector().fit(texts + adversarial, y)
+        replay = _spam_scores(hardened, after_rl["texts"])
+        again = attack.with_detector(hardened).reinforce()
+        after_h = again.evaluate(n, eval_seed)
+        out["hardened"] = {
+            "n_adversarial": len(adversarial),
+            "threshold": again.threshold,
+            "replayed_success_rate": float(np.mean(replay < again.threshold)),
+            "attack": {**_public(after_h), **_reward_ends(again)},
+        }
+        out["success_after_hardening"] = after_h["success_rate"]
+        if test is not None:
+            out["clean_accuracy_after"] = _accuracy(hardened, test_texts, test_labels)
+    out["seconds"] = time.perf_counter() - t0
+    return out
+
+
+def _reward_ends(attack: GeneratorAttack, k: int = 10) -> dict[str, float]:
+    """Mean RL reward over the first and last ``k`` steps."""
+    r = [h["reward"] for h in attack.history_]
+    if not r:
+        return {}
+    return {"reward_first": float(np.mean(r[:k])), "reward_last": float(np.mean(r[-k:]))}
+
+
+def _accuracy(detector: Any, texts: list[str], labels: np.ndarray) -> float:
+    return float(np.mean(np.asarray(detector.predict(texts)) == labels))

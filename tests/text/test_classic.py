@@ -146,3 +146,36 @@ def test_real_youtube_holdout(shared_data):
     test = d.subset(np.flatnonzero(d.groups == "Shakira"))
     det = TfidfDetector().fit(train)
     assert det.score(test, test.labels) > 0.9
+
+
+def test_char_analyzer_spans_words_and_round_trips(tmp_path, tiny):
+    wb = TfidfDetector(**SMALL).fit(tiny)
+    plain = TfidfDetector(**SMALL, char_analyzer="char").fit(tiny)
+    # char_wb pads each word with spaces; plain char n-grams run across word boundaries
+    assert all(" " not in t.strip() for t in wb.vectorizers_["char"].vocabulary_)
+    assert any(" " in t.strip() for t in plain.vectorizers_["char"].vocabulary_)
+    plain.save_pretrained(tmp_path / "m")
+    loaded = TfidfDetector.from_pretrained(tmp_path / "m")
+    assert loaded.char_analyzer == "char" and loaded.vectorizers_["char"].analyzer == "char"
+    test, _ = make_texts(20, seed=3)
+    np.testing.assert_allclose(loaded.predict_proba(test), plain.predict_proba(test), atol=1e-6)
+    with pytest.raises(ValueError, match="char_analyzer"):
+        TfidfDetector(char_analyzer="chars").fit(tiny)
+
+
+def test_liar_preset_down_weights_metadata(tiny_multi):
+    from socialgan.text.presets import preset_for
+
+    weight = preset_for("liar:test")["detector"]["meta_weight"]
+    assert 0 < weight < 1
+    cols = ["party", "tags", "count"]
+    full = TfidfDetector(**SMALL, meta_columns=cols, C=1.0, style_weight=0.0).fit(tiny_multi)
+    scaled = TfidfDetector(
+        **SMALL, meta_columns=cols, meta_weight=weight, C=1.0, style_weight=0.0
+    ).fit(tiny_multi)
+    texts, meta = full._split_input(tiny_multi)
+    n_meta = full.meta_encoder_.n_features
+    a = full._features(texts, meta).toarray()
+    b = scaled._features(texts, meta).toarray()
+    np.testing.assert_allclose(b[:, :-n_meta], a[:, :-n_meta])  # text blocks unchanged
+    np.testing.assert_allclose(b[:, -n_meta:], weight * a[:, -n_meta:])

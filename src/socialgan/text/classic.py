@@ -41,14 +41,17 @@ __all__ = ["TfidfDetector"]
 
 
 class TfidfDetector(ClassifierMixin, BaseEstimator):
-    """Word + char_wb n-gram TF-IDF features, optional metadata, a linear SVM or logistic
+    """Word + character n-gram TF-IDF features, optional metadata, a linear SVM or logistic
     regression, and Platt (sigmoid) calibrated probabilities.
 
     Args:
         model: ``"svm"`` (``LinearSVC``), ``"nbsvm"`` (SVM on naive-Bayes-scaled features,
             Wang and Manning 2012) or ``"logreg"`` (``LogisticRegression``). Default svm.
         word_ngrams: word n-gram range, or ``None`` for no word block. Default ``(1, 2)``.
-        char_ngrams: ``char_wb`` n-gram range, or ``None`` for no char block. Default ``(2, 5)``.
+        char_ngrams: character n-gram range, or ``None`` for no char block. Default ``(2, 5)``.
+        char_analyzer: ``"char_wb"`` (n-grams inside word boundaries, padded with spaces)
+            or ``"char"`` (n-grams across spaces and punctuation, so ``"my channel"`` or
+            ``".com/"`` are single features). Default char_wb.
         preprocess: text clean-up before the n-grams: ``"web"`` (HTML entities and tags,
             odd spaces) or ``"none"``. Default web.
         sublinear_tf: use ``1 + log(tf)``. Default True.
@@ -90,6 +93,7 @@ class TfidfDetector(ClassifierMixin, BaseEstimator):
         model: str = "svm",
         word_ngrams: tuple[int, int] | None = (1, 2),
         char_ngrams: tuple[int, int] | None = (2, 5),
+        char_analyzer: str = "char_wb",
         preprocess: str = "web",
         sublinear_tf: bool = True,
         min_df: int | float = 1,
@@ -113,6 +117,7 @@ class TfidfDetector(ClassifierMixin, BaseEstimator):
         self.model = model
         self.word_ngrams = word_ngrams
         self.char_ngrams = char_ngrams
+        self.char_analyzer = char_analyzer
         self.preprocess = preprocess
         self.sublinear_tf = sublinear_tf
         self.min_df = min_df
@@ -256,12 +261,16 @@ class TfidfDetector(ClassifierMixin, BaseEstimator):
             self.label_names_ = [str(label_names[int(c)]) for c in self.classes_]
         else:
             self.label_names_ = [str(c) for c in self.classes_]
+        if self.char_analyzer not in ("char_wb", "char"):
+            raise ValueError(
+                f"char_analyzer must be 'char_wb' or 'char', not {self.char_analyzer!r}"
+            )
         self.vectorizers_ = {}
         blocks = []
         clean = preprocess_texts(texts, self.preprocess)
         for name, ngrams, analyzer in (
             ("word", self.word_ngrams, "word"),
-            ("char", self.char_ngrams, "char_wb"),
+            ("char", self.char_ngrams, self.char_analyzer),
         ):
             if ngrams is not None:
                 vec = make_vectorizer(**self._vectorizer_settings(ngrams, analyzer))

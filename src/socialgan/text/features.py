@@ -72,7 +72,8 @@ def make_vectorizer(
     max_features: int | None,
     vocabulary: dict[str, int] | None = None,
 ) -> TfidfVectorizer:
-    """A ``TfidfVectorizer`` for ``analyzer`` ``"word"`` or ``"char_wb"`` (float64, l2 norm)."""
+    """A ``TfidfVectorizer`` for ``analyzer`` ``"word"``, ``"char_wb"`` or ``"char"``
+    (float64, l2 norm)."""
     return TfidfVectorizer(
         analyzer=analyzer,
         ngram_range=(int(ngram_range[0]), int(ngram_range[1])),

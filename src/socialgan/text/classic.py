@@ -32,6 +32,7 @@ from sklearn.svm import LinearSVC
 
 from socialgan.errors import DataError
 from socialgan.text.data import TextDataset
+from socialgan.text.detector_api import TextDetectorMixin
 from socialgan.text.features import MetaEncoder, StyleEncoder, make_vectorizer, preprocess_texts
 from socialgan.text.linear_head import LinearHead
 from socialgan.text.nbsvm import NBSVMClassifier
@@ -40,7 +41,7 @@ from socialgan.text.persistence import json_params, load_detector, save_detector
 __all__ = ["TfidfDetector"]
 
 
-class TfidfDetector(ClassifierMixin, BaseEstimator):
+class TfidfDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
     """Word + character n-gram TF-IDF features, optional metadata, a linear SVM or logistic
     regression, and Platt (sigmoid) calibrated probabilities.
 
@@ -320,40 +321,6 @@ class TfidfDetector(ClassifierMixin, BaseEstimator):
         if not texts:
             return np.zeros((0, len(self.classes_)))
         return self.head_.predict_proba(self._features(texts, meta))
-
-    def predict(self, X: Any, threshold: float | None = None) -> np.ndarray:
-        """Predicted labels. Binary: positive class when its probability >= ``threshold``
-        (default 0.5); multi-class: the most probable class (``threshold`` not allowed)."""
-        proba = self.predict_proba(X)
-        if len(self.classes_) == 2:
-            t = 0.5 if threshold is None else float(threshold)
-            return self.classes_[(proba[:, 1] >= t).astype(np.int64)]
-        if threshold is not None:
-            raise ValueError("threshold applies to binary detectors only")
-        return self.classes_[proba.argmax(axis=1)]
-
-    def flagged_indices(self) -> list[int]:
-        """Columns of ``predict_proba`` that count as flagged (see ``positive_labels``)."""
-        self._check_fitted()
-        if self.positive_labels is None:
-            if len(self.classes_) != 2:
-                raise ValueError(
-                    f"multi-class detector ({self.label_names_}): set positive_labels to "
-                    "the labels that should be flagged"
-                )
-            return [1]
-        unknown = [p for p in self.positive_labels if p not in self.label_names_]
-        if unknown:
-            raise ValueError(f"positive_labels {unknown} not in labels {self.label_names_}")
-        return [self.label_names_.index(p) for p in self.positive_labels]
-
-    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
-        """Accuracy (scikit-learn's ``ClassifierMixin.score``)."""
-        return float(np.mean(self.predict(X) == np.asarray(y)))
-
-    def category_score(self, X: Any) -> np.ndarray:
-        """``(N,)`` probability of the flagged labels (what moderation reports)."""
-        return self.predict_proba(X)[:, self.flagged_indices()].sum(axis=1)
 
     # ----------------------------------------------------------------- persistence
     def json_params(self) -> dict[str, Any]:

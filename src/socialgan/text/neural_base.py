@@ -1,5 +1,6 @@
-"""What the PyTorch text detectors share: input checks, label encoding, prediction with an
-optional threshold, moderation hooks, training helpers and persistence.
+"""What the PyTorch text detectors share: input checks, label encoding, logits and
+probabilities, training helpers and persistence. Prediction with an optional threshold and
+the moderation hooks come from :class:`~socialgan.text.detector_api.TextDetectorMixin`.
 
 Persistence is Hugging Face style and never pickles: ``config.json`` holds the
 hyperparameters, labels and shapes; ``model.safetensors`` the tensors; ``README.md`` a short
@@ -31,6 +32,7 @@ from torch import nn
 
 from socialgan.errors import DataError
 from socialgan.text.data import TextDataset
+from socialgan.text.detector_api import TextDetectorMixin
 
 __all__ = [
     "BestState",
@@ -116,7 +118,7 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-class NeuralTextDetector(ClassifierMixin, BaseEstimator):
+class NeuralTextDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
     """Base class: subclasses implement ``fit`` (which sets the torch module ``model_``),
     ``_logits``, ``_tensors``, ``_state_config`` and ``_restore``, and define the attributes
     ``preprocess``, ``positive_labels``, ``text_column`` and ``batch_size`` in ``__init__``."""
@@ -211,40 +213,6 @@ class NeuralTextDetector(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities ``(N, K)`` in the order of ``classes_``."""
         return _softmax(self.decision_function(X))
-
-    def predict(self, X: Any, threshold: float | None = None) -> np.ndarray:
-        """Predicted labels. Binary: positive class when its probability >= ``threshold``
-        (default 0.5); multi-class: the most probable class (``threshold`` not allowed)."""
-        proba = self.predict_proba(X)
-        if len(self.classes_) == 2:
-            t = 0.5 if threshold is None else float(threshold)
-            return self.classes_[(proba[:, 1] >= t).astype(np.int64)]
-        if threshold is not None:
-            raise ValueError("threshold applies to binary detectors only")
-        return self.classes_[proba.argmax(axis=1)]
-
-    def flagged_indices(self) -> list[int]:
-        """Columns of ``predict_proba`` that count as flagged (see ``positive_labels``)."""
-        self._check_fitted()
-        if self.positive_labels is None:
-            if len(self.classes_) != 2:
-                raise ValueError(
-                    f"multi-class detector ({self.label_names_}): set positive_labels to "
-                    "the labels that should be flagged"
-                )
-            return [1]
-        unknown = [p for p in self.positive_labels if p not in self.label_names_]
-        if unknown:
-            raise ValueError(f"positive_labels {unknown} not in labels {self.label_names_}")
-        return [self.label_names_.index(p) for p in self.positive_labels]
-
-    def category_score(self, X: Any) -> np.ndarray:
-        """``(N,)`` probability of the flagged labels (what moderation reports)."""
-        return self.predict_proba(X)[:, self.flagged_indices()].sum(axis=1)
-
-    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
-        """Accuracy (scikit-learn's ``ClassifierMixin.score``)."""
-        return float(np.mean(self.predict(X) == np.asarray(y)))
 
     # ----------------------------------------------------------------- persistence
     def json_params(self) -> dict[str, Any]:

@@ -24,7 +24,6 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 import torch
-from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import train_test_split
@@ -33,6 +32,7 @@ from torch import nn
 from socialgan.errors import DataError
 from socialgan.text.data import TextDataset
 from socialgan.text.detector_api import TextDetectorMixin
+from socialgan.text.persistence import read_pretrained
 
 __all__ = [
     "BestState",
@@ -280,26 +280,9 @@ class NeuralTextDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
     def from_pretrained(cls: type[_D], directory: str | Path) -> _D:
         """Load a detector written by :meth:`save_pretrained` (JSON + safetensors only)."""
         directory = Path(directory)
-        cfg_path, weights = directory / "config.json", directory / "model.safetensors"
-        for path in (cfg_path, weights):
-            if not path.is_file():
-                raise DataError(f"{directory}: not a saved {cls.__name__} ({path.name} missing)")
-        try:
-            config = json.loads(cfg_path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise DataError(f"{cfg_path}: not valid JSON ({e})") from None
-        found = config.get("format") if isinstance(config, dict) else None
-        if found != cls._format():
-            raise DataError(f"{cfg_path}: not a {cls._format()} config (format={found!r})")
-        if config.get("format_version", 0) > FORMAT_VERSION:
-            raise DataError(
-                f"{cfg_path}: format version {config['format_version']} is newer than this "
-                f"socialgan reads ({FORMAT_VERSION}); upgrade socialgan"
-            )
-        try:
-            tensors = load_file(str(weights))
-        except (SafetensorError, OSError) as e:
-            raise DataError(f"{weights}: cannot read safetensors ({e})") from None
+        config, tensors = read_pretrained(
+            directory, cls.__name__, cls._format(), FORMAT_VERSION, load_file
+        )
         try:
             params = {
                 k: tuple(v) if isinstance(v, list) and k != "positive_labels" else v

@@ -3,13 +3,16 @@
 No pickles: vocabularies, label names and settings are JSON; idf vectors, linear
 coefficients, calibration sigmoids and feature scalings are float64 safetensors. Loading
 rebuilds the scikit-learn vectorizers from vocabulary + idf and scores with numpy.
+:func:`read_pretrained`, the checked reading of such a folder, serves the PyTorch
+detectors too.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from safetensors import SafetensorError
@@ -25,11 +28,19 @@ from socialgan.text.features import (
 from socialgan.text.linear_head import LinearHead
 from socialgan.text.model_card import write_model_card
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "json_params", "load_detector", "save_detector"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "json_params",
+    "load_detector",
+    "read_pretrained",
+    "save_detector",
+]
 
 FORMAT = "socialgan.text.TfidfDetector"
 FORMAT_VERSION = 1
 _TUPLE_PARAMS = ("word_ngrams", "char_ngrams", "style_weight")
+_T = TypeVar("_T")
 
 
 def json_params(det: Any) -> dict[str, Any]:
@@ -95,34 +106,44 @@ def save_detector(
     return directory
 
 
-def _read(directory: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def read_pretrained(
+    directory: Path,
+    what: str,
+    fmt: str,
+    version: int,
+    load_tensors: Callable[[str], dict[str, _T]],
+) -> tuple[dict[str, Any], dict[str, _T]]:
+    """``(config, tensors)`` of a saved detector folder, as ``DataError``s a user can act on:
+    a missing file, invalid JSON, another ``format`` than ``fmt``, a ``format_version``
+    newer than ``version``, unreadable safetensors. ``what`` names the detector class in
+    the message; ``load_tensors`` is safetensors' numpy or torch ``load_file``."""
     cfg_path, weights = directory / "config.json", directory / "model.safetensors"
     for path in (cfg_path, weights):
         if not path.is_file():
-            raise DataError(f"{directory}: not a saved TfidfDetector ({path.name} missing)")
+            raise DataError(f"{directory}: not a saved {what} ({path.name} missing)")
     try:
         config = json.loads(cfg_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise DataError(f"{cfg_path}: not valid JSON ({e})") from None
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
-        found = config.get("format") if isinstance(config, dict) else None
-        raise DataError(f"{cfg_path}: not a {FORMAT} config (format={found!r})")
-    if config.get("format_version", 0) > FORMAT_VERSION:
+    found = config.get("format") if isinstance(config, dict) else None
+    if found != fmt:
+        raise DataError(f"{cfg_path}: not a {fmt} config (format={found!r})")
+    if config.get("format_version", 0) > version:
         raise DataError(
             f"{cfg_path}: format version {config['format_version']} is newer than this "
-            f"socialgan reads ({FORMAT_VERSION}); upgrade socialgan"
+            f"socialgan reads ({version}); upgrade socialgan"
         )
     try:
-        arrays = load_file(str(weights))
+        tensors = load_tensors(str(weights))
     except (SafetensorError, OSError) as e:
         raise DataError(f"{weights}: cannot read safetensors ({e})") from None
-    return config, arrays
+    return config, tensors
 
 
 def load_detector(cls: type, directory: str | Path) -> Any:
     """Rebuild a ``cls`` (``TfidfDetector``) saved by :func:`save_detector`."""
     directory = Path(directory)
-    config, arrays = _read(directory)
+    config, arrays = read_pretrained(directory, "TfidfDetector", FORMAT, FORMAT_VERSION, load_file)
     try:
         params = dict(config["params"])
         for key in _TUPLE_PARAMS:

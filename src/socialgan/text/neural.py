@@ -5,6 +5,8 @@ bytes through parallel convolutions of widths 3/5/7 with a global max pool, besi
 fastText-style mean of hashed word uni+bigram embeddings, and a linear head for K classes.
 scikit-learn style (hyperparameters in ``__init__``, learned state after ``fit``) and Hugging
 Face style persistence (``config.json`` + ``model.safetensors`` + ``README.md``).
+:class:`~socialgan.text.ssgan.SSGANDetector` reuses the encoder settings
+(:class:`CharCNNSettings`) and the early-stopping epoch loop (:func:`train_epochs`).
 
 Example:
     >>> from socialgan.text import CharCNNDetector, load_youtube_spam
@@ -17,7 +19,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -27,17 +30,26 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from socialgan.engine.utils import select_device
+from socialgan.errors import TrainingError
 from socialgan.text.features import preprocess_texts
 from socialgan.text.nets import CharCNNEncoder, FeatureSource, TextFeatures, make_optimizers
 from socialgan.text.neural_base import (
     BestState,
     NeuralTextDetector,
+    encode_in_batches,
     holdout_split,
     length_batches,
     seeded,
 )
 
-__all__ = ["CharCNNDetector", "class_weights", "encode_in_batches", "validation_metrics"]
+__all__ = [
+    "CharCNNDetector",
+    "CharCNNSettings",
+    "class_weights",
+    "encode_in_batches",
+    "train_epochs",
+    "validation_metrics",
+]
 
 
 def class_weights(y: np.ndarray, n_classes: int, mode: str | None) -> torch.Tensor | None:
@@ -49,30 +61,6 @@ def class_weights(y: np.ndarray, n_classes: int, mode: str | None) -> torch.Tens
     counts = np.bincount(y, minlength=n_classes).astype(np.float64)
     weights = len(y) / (n_classes * np.maximum(counts, 1.0))
     return torch.tensor(weights, dtype=torch.float32)
-
-
-@torch.no_grad()
-def encode_in_batches(
-    model: nn.Module,
-    feats: FeatureSource,
-    index: np.ndarray,
-    batch_size: int,
-    device: torch.device,
-) -> torch.Tensor:
-    """``model(*feats.batch(...))`` for the rows ``index``, in eval mode, in batches of
-    similar length; rows come back in the order of ``index``."""
-    was_training = model.training
-    model.eval()
-    order = np.argsort(feats.lengths()[index], kind="stable")
-    outs = [
-        model(*feats.batch(index[order[i : i + batch_size]], device)).float().cpu()
-        for i in range(0, len(order), batch_size)
-    ]
-    model.train(was_training)
-    out = torch.cat(outs) if outs else torch.zeros(0)
-    result = torch.empty_like(out)
-    result[torch.from_numpy(order)] = out
-    return result
 
 
 def validation_metrics(
@@ -91,6 +79,78 @@ def validation_metrics(
     }
 
 
+def train_epochs(
+    det: NeuralTextDetector,
+    model: nn.Module,
+    run_epoch: Callable[[], dict[str, float]],
+    feats: FeatureSource,
+    val_index: np.ndarray,
+    labels: torch.Tensor,
+    device: torch.device,
+    *,
+    check_finite: bool = False,
+) -> None:
+    """Up to ``det.max_epochs`` epochs of ``run_epoch`` (trains one epoch, returns its mean
+    losses), each followed by :func:`validation_metrics` on the rows ``val_index`` when there
+    are any: early stopping after ``det.patience`` epochs without a lower validation loss,
+    the best epoch's weights restored into ``model``. Sets ``det.history_`` (one record per
+    epoch) and ``det.best_epoch_``. ``check_finite``: a non-finite record raises
+    :class:`~socialgan.errors.TrainingError`."""
+    best = BestState(det.patience)
+    det.history_ = []
+    bar = tqdm(range(det.max_epochs), desc="epochs", disable=not det.progress)
+    for epoch in bar:
+        record = {"epoch": float(epoch + 1), **run_epoch()}
+        if len(val_index):
+            record.update(validation_metrics(model, feats, val_index, labels, device))
+            bar.set_postfix(val_loss=f"{record['val_loss']:.4f}")
+        det.history_.append(record)
+        if check_finite and not all(math.isfinite(v) for v in record.values()):
+            raise TrainingError(f"training diverged at epoch {epoch + 1}: {record}")
+        if len(val_index) and best.update(record["val_loss"], epoch + 1, {"m": model}):
+            break
+    best.restore({"m": model})
+    det.best_epoch_ = best.best_epoch if best.state is not None else len(det.history_)
+
+
+class CharCNNSettings:
+    """The byte CNN + hashed n-gram encoder's hyperparameters (see :class:`CharCNNDetector`)
+    and what is built from them; mixed into ``CharCNNDetector`` and ``SSGANDetector``
+    (``encoder="charcnn"``), which take these as ``__init__`` arguments."""
+
+    max_len: int
+    embed_dim: int
+    filters: int
+    kernel_sizes: Sequence[int]
+    hash_ngrams: int
+    hash_buckets: int
+    hash_dim: int
+
+    def _hash_dim(self) -> int:
+        """The n-gram embedding size, 0 when the word branch is off."""
+        return int(self.hash_dim) if self.hash_ngrams > 0 else 0
+
+    def _byte_features(self, clean: list[str]) -> TextFeatures:
+        """The encoder's input for preprocessed texts ``clean``."""
+        return TextFeatures.encode(
+            clean,
+            max_len=int(self.max_len),
+            hash_ngrams=int(self.hash_ngrams) if self._hash_dim() else 0,
+            hash_buckets=int(self.hash_buckets),
+            min_len=max(int(k) for k in self.kernel_sizes),
+        )
+
+    def _byte_encoder(self) -> CharCNNEncoder:
+        """A freshly initialized encoder (torch's global generator draws the weights)."""
+        return CharCNNEncoder(
+            embed_dim=int(self.embed_dim),
+            filters=int(self.filters),
+            kernel_sizes=tuple(int(k) for k in self.kernel_sizes),
+            hash_buckets=int(self.hash_buckets),
+            hash_dim=self._hash_dim(),
+        )
+
+
 class _Classifier(nn.Module):
     """Encoder -> dropout -> linear head."""
 
@@ -104,7 +164,7 @@ class _Classifier(nn.Module):
         return self.head(self.dropout(self.encoder(*batch)))
 
 
-class CharCNNDetector(NeuralTextDetector):
+class CharCNNDetector(CharCNNSettings, NeuralTextDetector):
     """Byte CNN (+ hashed word n-gram bag) text classifier trained from scratch.
 
     Args:
@@ -162,55 +222,18 @@ class CharCNNDetector(NeuralTextDetector):
         device: str = "cpu",
         progress: bool = False,
     ) -> None:
-        self.max_len = max_len
-        self.embed_dim = embed_dim
-        self.filters = filters
-        self.kernel_sizes = kernel_sizes
-        self.hash_ngrams = hash_ngrams
-        self.hash_buckets = hash_buckets
-        self.hash_dim = hash_dim
-        self.dropout = dropout
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.min_steps = min_steps
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.class_weight = class_weight
-        self.preprocess = preprocess
-        self.positive_labels = positive_labels
-        self.text_column = text_column
-        self.random_state = random_state
-        self.device = device
-        self.progress = progress
+        self._set_params(locals())
 
     # ----------------------------------------------------------------- pieces
-    def _hash_dim(self) -> int:
-        return int(self.hash_dim) if self.hash_ngrams > 0 else 0
-
     def _featurize(self, texts: list[str]) -> TextFeatures:
         if self.max_len < 1 or self.batch_size < 1:
             raise ValueError(
                 f"max_len and batch_size must be at least 1, got {self.max_len}, {self.batch_size}"
             )
-        return TextFeatures.encode(
-            preprocess_texts(texts, self.preprocess),
-            max_len=int(self.max_len),
-            hash_ngrams=int(self.hash_ngrams) if self._hash_dim() else 0,
-            hash_buckets=int(self.hash_buckets),
-            min_len=max(int(k) for k in self.kernel_sizes),
-        )
+        return self._byte_features(preprocess_texts(texts, self.preprocess))
 
     def _build(self, n_classes: int) -> None:
-        encoder = CharCNNEncoder(
-            embed_dim=int(self.embed_dim),
-            filters=int(self.filters),
-            kernel_sizes=tuple(int(k) for k in self.kernel_sizes),
-            hash_buckets=int(self.hash_buckets),
-            hash_dim=self._hash_dim(),
-        )
-        self.model_ = _Classifier(encoder, n_classes, float(self.dropout))
+        self.model_ = _Classifier(self._byte_encoder(), n_classes, float(self.dropout))
 
     # ----------------------------------------------------------------- training
     def fit(self, X: Any, y: Any = None, label_names: Sequence[str] | None = None):
@@ -234,10 +257,8 @@ class CharCNNDetector(NeuralTextDetector):
             self._build(n_classes)
             model = self.model_.to(device)
             opts = make_optimizers([model], self.lr, self.weight_decay)
-            best = BestState(self.patience)
-            self.history_: list[dict[str, float]] = []
-            bar = tqdm(range(self.max_epochs), desc="epochs", disable=not self.progress)
-            for epoch in bar:
+
+            def run_epoch() -> dict[str, float]:
                 model.train()
                 losses = []
                 batches: list[np.ndarray] = []
@@ -253,24 +274,11 @@ class CharCNNDetector(NeuralTextDetector):
                     for opt in opts:
                         opt.step()
                     losses.append(float(loss.detach()))
-                record = {"epoch": float(epoch + 1), "train_loss": float(np.mean(losses))}
-                if len(val_idx):
-                    record.update(validation_metrics(model, feats, val_idx, labels, device))
-                    bar.set_postfix(val_loss=f"{record['val_loss']:.4f}")
-                self.history_.append(record)
-                if len(val_idx) and best.update(record["val_loss"], epoch + 1, {"m": model}):
-                    break
-            best.restore({"m": model})
-        self.best_epoch_ = best.best_epoch if best.state is not None else len(self.history_)
+                return {"train_loss": float(np.mean(losses))}
+
+            train_epochs(self, model, run_epoch, feats, val_idx, labels, device)
         model.eval()
         return self
-
-    # ----------------------------------------------------------------- scoring
-    def _logits(self, texts: list[str]) -> np.ndarray:
-        feats = self._featurize(texts)
-        device = next(self.model_.parameters()).device
-        index = np.arange(len(texts))
-        return encode_in_batches(self.model_, feats, index, 256, device).double().numpy()
 
     # ----------------------------------------------------------------- persistence
     def _tensors(self) -> dict[str, torch.Tensor]:

@@ -32,11 +32,13 @@ from torch import nn
 from socialgan.errors import DataError
 from socialgan.text.data import TextDataset
 from socialgan.text.detector_api import TextDetectorMixin
+from socialgan.text.nets import FeatureSource
 from socialgan.text.persistence import read_pretrained
 
 __all__ = [
     "BestState",
     "NeuralTextDetector",
+    "encode_in_batches",
     "holdout_split",
     "length_batches",
     "seeded",
@@ -112,6 +114,30 @@ class BestState:
                 m.load_state_dict(self.state[k])
 
 
+@torch.no_grad()
+def encode_in_batches(
+    model: nn.Module,
+    feats: FeatureSource,
+    index: np.ndarray,
+    batch_size: int,
+    device: torch.device,
+) -> torch.Tensor:
+    """``model(*feats.batch(...))`` for the rows ``index``, in eval mode, in batches of
+    similar length; rows come back in the order of ``index``."""
+    was_training = model.training
+    model.eval()
+    order = np.argsort(feats.lengths()[index], kind="stable")
+    outs = [
+        model(*feats.batch(index[order[i : i + batch_size]], device)).float().cpu()
+        for i in range(0, len(order), batch_size)
+    ]
+    model.train(was_training)
+    out = torch.cat(outs) if outs else torch.zeros(0)
+    result = torch.empty_like(out)
+    result[torch.from_numpy(order)] = out
+    return result
+
+
 def _softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=1, keepdims=True)
     e = np.exp(z)
@@ -120,15 +146,36 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 class NeuralTextDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
     """Base class: subclasses implement ``fit`` (which sets the torch module ``model_``),
-    ``_logits``, ``_tensors``, ``_state_config`` and ``_restore``, and define the attributes
-    ``preprocess``, ``positive_labels``, ``text_column`` and ``batch_size`` in ``__init__``."""
+    ``_featurize``, ``_tensors``, ``_state_config`` and ``_restore``, and take at least the
+    hyperparameters annotated below as ``__init__`` arguments (stored by
+    :meth:`_set_params`)."""
 
+    dropout: float
+    lr: float
+    weight_decay: float
+    batch_size: int
+    max_epochs: int
+    min_steps: int
+    patience: int
+    validation_fraction: float
+    class_weight: str | None
     preprocess: str
     positive_labels: Sequence[str] | None
     text_column: str
-    batch_size: int
+    random_state: int
+    device: str
+    progress: bool
+    model_: nn.Module
     classes_: np.ndarray
     label_names_: list[str]
+
+    def _set_params(self, values: dict[str, Any]) -> None:
+        """Store every ``__init__`` argument, unchanged, as the attribute of the same name
+        (scikit-learn's convention). ``values`` is ``locals()`` taken first thing in
+        ``__init__``."""
+        for name, value in values.items():
+            if name != "self":
+                setattr(self, name, value)
 
     # ----------------------------------------------------------------- input handling
     def _input_texts(self, X: Any) -> list[str]:
@@ -198,9 +245,16 @@ class NeuralTextDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
                 f"this {type(self).__name__} is not fitted: call fit() or from_pretrained()"
             )
 
-    def _logits(self, texts: list[str]) -> np.ndarray:
-        """``(N, K)`` class logits; implemented by subclasses."""
+    def _featurize(self, texts: list[str]) -> FeatureSource:
+        """The input of ``model_`` for ``texts``; implemented by subclasses."""
         raise NotImplementedError
+
+    def _logits(self, texts: list[str]) -> np.ndarray:
+        """``(N, K)`` class logits: ``model_`` on :meth:`_featurize`'s batches."""
+        feats = self._featurize(texts)
+        device = next(self.model_.parameters()).device
+        index = np.arange(len(texts))
+        return encode_in_batches(self.model_, feats, index, 256, device).double().numpy()
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Raw class logits ``(N, K)`` (softmax of these is :meth:`predict_proba`)."""

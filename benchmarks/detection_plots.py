@@ -12,10 +12,21 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 from sklearn.metrics import roc_curve  # noqa: E402
 from torch import Tensor  # noqa: E402
 
 from socialgan.image.detect import azimuthal_spectrum  # noqa: E402
+
+
+def _save(fig: Figure, path: Path, title: str, dpi: int) -> Path:
+    """Title, lay out, write (creating the folder) and close ``fig``; return ``path``."""
+    fig.suptitle(title)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
 
 
 def plot_roc(
@@ -47,12 +58,7 @@ def plot_roc(
         ax.set_ylabel("true positive rate (fakes caught)")
         ax.legend(fontsize=7, loc="lower right")
         ax.grid(alpha=0.3)
-    fig.suptitle(title)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path, title, dpi=110)
 
 
 def plot_spectra(real: Tensor, fakes: dict[str, Tensor], path: Path, title: str) -> Path:
@@ -73,12 +79,7 @@ def plot_spectra(real: Tensor, fakes: dict[str, Tensor], path: Path, title: str)
         a.grid(alpha=0.3)
     ax.set_ylabel("log power")
     ax_d.legend(fontsize=7)
-    fig.suptitle(title)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path, title, dpi=110)
 
 
 def plot_overview(rows: dict[str, Tensor], path: Path, title: str, n: int = 10) -> Path:
@@ -93,9 +94,4 @@ def plot_overview(rows: dict[str, Tensor], path: Path, title: str, n: int = 10) 
                 ax.imshow(images[c, 0].numpy(), cmap="gray", vmin=0, vmax=1)
             if c == 0:
                 ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
-    fig.suptitle(title)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(fig, path, title, dpi=100)

@@ -138,7 +138,7 @@ def test_training_a_generator_with_the_regularizer_lowers_the_spectral_distance(
     z = torch.randn(64, 8, generator=torch.Generator().manual_seed(1))
     before = reg.distance(gen(z).detach())
     opt = torch.optim.Adam(gen.parameters(), lr=3e-3)
-    for _ in range(40):
+    for _ in range(80):
         opt.zero_grad()
         reg(gen(torch.randn(32, 8))).backward()
         opt.step()

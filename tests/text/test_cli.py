@@ -127,3 +127,21 @@ def test_neural_detector_train_detect_evaluate(tmp_path):
     assert "accuracy" in res.output
     res = runner.invoke(app, ["text", "evaluate", "-d", str(data), *cols, "--detector", "bert"])
     assert res.exit_code == 2 and "--detector must be one of" in res.output
+
+
+def test_stacked_detector_train_detect(tmp_path):
+    data, model = _data(tmp_path), tmp_path / "stacked"
+    cols = ["--text-column", "body", "--label-column", "kind"]
+    base = ["text", "detect-train", "-d", str(data), *cols, "-o", str(model), "--cv", "0"]
+    res = runner.invoke(app, [*base, "--detector", "stacked"])
+    assert res.exit_code == 2 and "meta_columns" in res.output
+    res = runner.invoke(
+        app,
+        [*base, "--detector", "stacked", "--set", "detector.meta_columns=[video]"]
+        + ["--set", "detector.cv=2"],
+    )
+    assert res.exit_code == 0, res.output
+    assert json.loads((model / "config.json").read_text())["format"].endswith("StackedDetector")
+    res = runner.invoke(app, ["text", "detect", "free money click", "--model", str(model)])
+    assert res.exit_code == 0, res.output
+    assert 0 <= next(iter(json.loads(res.output)["category_scores"].values())) <= 1

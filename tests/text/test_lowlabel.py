@@ -48,9 +48,13 @@ def test_curve_passes_unlabeled_only_where_accepted():
     assert [r["fraction"] for r in curve["rows"]] == [0.1, 1.0]
     assert "| 10% | 4 | 38 |" in format_curve(curve, "majority")
 
-    assert not accepts_unlabeled(TfidfDetector())
+    assert accepts_unlabeled(TfidfDetector())  # self-training
+    assert not accepts_unlabeled(TfidfDetector(self_training_rounds=0))
+    small = {"char_ngrams": (2, 4), "calibration_cv": 2, "style_weight": 0.0}
+    semi = low_label_curve(lambda: TfidfDetector(**small), texts, y, fractions=(0.25,), cv=2)
+    assert semi["semi_supervised"] and semi["rows"][0]["n_unlabeled"] > 0
     tfidf = low_label_curve(
-        lambda: TfidfDetector(char_ngrams=(2, 4), calibration_cv=2, style_weight=0.0),
+        lambda: TfidfDetector(**small, self_training_rounds=0),
         texts,
         y,
         fractions=(0.25, 1.0),

@@ -21,7 +21,12 @@ from socialgan.text.data import (
     load_text_file,
     load_youtube_spam,
 )
-from socialgan.text.evaluation import classification_metrics, cross_validate, evaluate_split
+from socialgan.text.evaluation import (
+    classification_metrics,
+    cross_validate,
+    evaluate_split,
+    nested_group_selection,
+)
 from socialgan.text.evasion import (
     ATTACKS,
     AttackReport,
@@ -37,6 +42,7 @@ from socialgan.text.moderation import moderate
 from socialgan.text.neural import CharCNNDetector
 from socialgan.text.normalize import normalize_text
 from socialgan.text.ssgan import SSGANDetector
+from socialgan.text.stacked import StackedDetector
 
 __all__ = [
     "ATTACKS",
@@ -46,6 +52,7 @@ __all__ = [
     "GeneratorAttack",
     "NormalizingDetector",
     "SSGANDetector",
+    "StackedDetector",
     "TextDataset",
     "TfidfDetector",
     "adaptive_attack",
@@ -68,5 +75,6 @@ __all__ = [
     "load_youtube_spam",
     "low_label_curve",
     "moderate",
+    "nested_group_selection",
     "normalize_text",
 ]

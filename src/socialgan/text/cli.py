@@ -31,7 +31,7 @@ _SPLIT_SOURCES = ("liar", "liar:train")
 
 
 #: ``--detector`` choices.
-DETECTOR_KINDS = ("tfidf", "charcnn", "ssgan")
+DETECTOR_KINDS = ("tfidf", "stacked", "charcnn", "ssgan")
 
 
 def _neural_class(kind: str) -> Any:
@@ -50,6 +50,12 @@ def default_config(source: str, kind: str = "tfidf") -> dict[str, Any]:
     """Every detector option with its default, plus the named data set's preset (TF-IDF)."""
     from .classic import TfidfDetector
 
+    if kind == "stacked":
+        from .stacked import StackedDetector
+
+        params = StackedDetector().json_params()
+        params.update(preset_for(source).get("stacked", {}))
+        return {"detector": {"kind": kind, **params}}
     if kind != "tfidf":
         params = {
             k: list(v) if isinstance(v, tuple) else v
@@ -68,6 +74,18 @@ def build_detector(params: dict[str, Any]):
 
     params = dict(params)
     kind = params.pop("kind", "tfidf")
+    if kind == "stacked":
+        from .stacked import StackedDetector
+
+        if not params.get("meta_columns"):
+            raise DataError(
+                "the stacked detector combines text and metadata: name the metadata columns, "
+                "e.g. --set 'detector.meta_columns=[speaker, party]'"
+            )
+        try:
+            return StackedDetector(**params)
+        except TypeError as exc:
+            raise DataError(f"bad stacked detector option: {exc}") from exc
     if kind != "tfidf":
         cls = _neural_class(kind)
         try:
@@ -125,8 +143,9 @@ def detect_train(
     detector: str = typer.Option(
         "tfidf",
         "--detector",
-        help="tfidf (word+char TF-IDF, linear model), charcnn (byte CNN + hashed n-grams) or "
-        "ssgan (semi-supervised GAN discriminator).",
+        help="tfidf (word+char TF-IDF, linear model), stacked (text and metadata models "
+        "combined out-of-fold; LIAR), charcnn (byte CNN + hashed n-grams) or ssgan "
+        "(semi-supervised GAN discriminator).",
     ),
     config: Path = typer.Option(None, "--config", "-c", help="YAML file with a detector section."),
     set_: list[str] = typer.Option([], "--set", help=SET_HELP),
@@ -337,13 +356,21 @@ def evaluate(
         "--group-column of a user file.",
     ),
     group_column: str = typer.Option(None, help="Group column of a user file (for --lovo)."),
+    transductive: bool = typer.Option(
+        False,
+        "--transductive",
+        help="Unsupervised domain adaptation: give the detector each held-out fold's texts "
+        "without their labels (tfidf: self-training, see detector.self_training_threshold "
+        "and detector.self_training_rounds). Mostly with --lovo: adapts to the unseen video.",
+    ),
     seed: int = typer.Option(0, help="Seed of the fold shuffling."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     detector: str = typer.Option(
         "tfidf",
         "--detector",
-        help="tfidf (word+char TF-IDF, linear model), charcnn (byte CNN + hashed n-grams) or "
-        "ssgan (semi-supervised GAN discriminator).",
+        help="tfidf (word+char TF-IDF, linear model), stacked (text and metadata models "
+        "combined out-of-fold; LIAR), charcnn (byte CNN + hashed n-grams) or ssgan "
+        "(semi-supervised GAN discriminator).",
     ),
     config: Path = typer.Option(None, "--config", "-c", help="YAML file with a detector section."),
     set_: list[str] = typer.Option([], "--set", help=SET_HELP),
@@ -351,7 +378,8 @@ def evaluate(
 ) -> None:
     """Cross-validate the TF-IDF detector: accuracy, macro F1 and AUC with their protocol.
 
-    AUC is ROC AUC for two classes and one-vs-rest macro AUC for more.
+    AUC is ROC AUC for two classes and one-vs-rest macro AUC for more. With
+    --transductive each fold's detector also sees the held-out texts, unlabeled.
     """
     from .evaluation import cross_validate, evaluate_split, format_table
 
@@ -360,12 +388,16 @@ def evaluate(
     make = lambda: build_detector(cfg["detector"])  # noqa: E731
     make()
     if lovo:
-        result = cross_validate(dataset, make, groups=True, seed=seed)
+        result = cross_validate(dataset, make, groups=True, seed=seed, transductive=transductive)
     elif data in _SPLIT_SOURCES and cv is None:
+        if transductive:
+            raise DataError("--transductive works with cross-validation: add --cv or --lovo")
         tests = {s: load_named(f"liar:{s}", max_chars=max_chars) for s in ("valid", "test")}
         result = evaluate_split(dataset, tests, make)
     else:
-        result = cross_validate(dataset, make, cv=10 if cv is None else cv, seed=seed)
+        result = cross_validate(
+            dataset, make, cv=10 if cv is None else cv, seed=seed, transductive=transductive
+        )
     result["detector"] = repr(make())
     if json_out:
         typer.echo(json.dumps(result, indent=2))

@@ -257,11 +257,13 @@ def _detector_class(directory: str | Path) -> type[Any]:
     """The detector class named by the ``format`` of ``directory/config.json``."""
     from socialgan.text.neural import CharCNNDetector
     from socialgan.text.ssgan import SSGANDetector
+    from socialgan.text.stacked import StackedDetector
 
     known: dict[str, type[Any]] = {
         **_INNER,
         "socialgan.text.CharCNNDetector": CharCNNDetector,
         "socialgan.text.SSGANDetector": SSGANDetector,
+        "socialgan.text.StackedDetector": StackedDetector,
     }
     path = Path(directory) / "config.json"
     try:
@@ -274,7 +276,7 @@ def _detector_class(directory: str | Path) -> type[Any]:
 
 
 def load_text_detector(directory: str | Path) -> Any:
-    """Load any saved text detector (TF-IDF, CharCNN, SSGAN), wrapped in a
+    """Load any saved text detector (TF-IDF, stacked, CharCNN, SSGAN), wrapped in a
     :class:`NormalizingDetector` when the folder has ``normalization.json``."""
     if (Path(directory) / NORMALIZATION_FILE).is_file():
         return NormalizingDetector.from_pretrained(directory)

@@ -33,7 +33,10 @@ __all__ = ["accepts_unlabeled", "format_curve", "low_label_curve", "nested_label
 
 
 def accepts_unlabeled(detector: Any) -> bool:
-    """True when ``detector.fit`` takes an ``unlabeled_texts`` argument."""
+    """True when ``detector.fit`` takes an ``unlabeled_texts`` argument and uses it (not a
+    ``TfidfDetector`` with ``self_training_rounds=0``)."""
+    if getattr(detector, "self_training_rounds", None) == 0:
+        return False
     try:
         return "unlabeled_texts" in inspect.signature(detector.fit).parameters
     except (TypeError, ValueError):

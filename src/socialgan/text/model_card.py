@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["NEURAL_LIMITS", "write_card", "write_model_card"]
+__all__ = ["NEURAL_LIMITS", "TFIDF_LIMITS", "write_card", "write_model_card"]
 
-_LIMITS = (
+TFIDF_LIMITS = (
     "- Bag of n-grams: it scores surface wording, not meaning or facts; paraphrases, new "
     "spam templates, other languages or platforms, and text written to evade it (for "
     "example by a generator) can pass.\n"
@@ -100,4 +100,4 @@ def write_model_card(path: str | Path, config: dict[str, Any]) -> Path:
         f"(C={selected.get('C', params['C']):g}), {calib}; {config['n_features']:,} features."
     )
     also_use = " or score with `socialgan text detect TEXT --model DIR`"
-    return write_card(path, config, description, _LIMITS, also_use)
+    return write_card(path, config, description, TFIDF_LIMITS, also_use)

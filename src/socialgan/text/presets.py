@@ -10,10 +10,13 @@ from typing import Any
 
 from socialgan.text.data import LIAR_COUNT_COLUMNS
 
-__all__ = ["LIAR_META_COLUMNS", "PRESETS", "preset_for"]
+__all__ = ["LIAR_HONEST_META_COLUMNS", "LIAR_META_COLUMNS", "PRESETS", "preset_for"]
 
-#: LIAR metadata used as features (Wang 2017's "all metadata").
-LIAR_META_COLUMNS = ["subject", "speaker", "job", "state", "party", "context", *LIAR_COUNT_COLUMNS]
+#: LIAR metadata that a platform knows before the statement is fact-checked.
+LIAR_HONEST_META_COLUMNS = ["subject", "speaker", "job", "state", "party", "context"]
+#: The same plus the five credit-history counts, which as distributed include the
+#: statement's own label (a leak: see the text benchmark).
+LIAR_META_COLUMNS = [*LIAR_HONEST_META_COLUMNS, *LIAR_COUNT_COLUMNS]
 
 PRESETS: dict[str, dict[str, Any]] = {
     "youtube-spam": {"category": "spam", "detector": {}},
@@ -33,6 +36,16 @@ PRESETS: dict[str, dict[str, Any]] = {
             "C": [0.03, 0.1, 0.3, 1.0],
             "meta_columns": LIAR_META_COLUMNS,
             "meta_weight": 0.4,
+            "positive_labels": ["pants-fire", "false"],
+        },
+        # ``--detector stacked``: a statement model and a metadata model (honest metadata,
+        # no credit counts), combined on out-of-fold probabilities. Every C is chosen by
+        # inner CV on the training split; nothing here was tuned on valid or test.
+        "stacked": {
+            "meta_columns": LIAR_HONEST_META_COLUMNS,
+            "text_params": {"C": [0.3, 1.0, 3.0]},
+            "meta_params": {"C": [0.03, 0.1, 0.3]},
+            "combiner_C": [0.1, 1.0, 10.0],
             "positive_labels": ["pants-fire", "false"],
         },
     },

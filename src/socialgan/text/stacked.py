@@ -1,0 +1,309 @@
+"""``StackedDetector``: a statement model and a metadata model, combined by stacking.
+
+Concatenating a sparse one-hot metadata block (speaker, party, subject ...) to thousands of
+TF-IDF columns makes one regularization strength serve two very different blocks: at full
+weight the metadata swamps the text, down-weighted it is under-used. Stacked generalization
+(Wolpert 1992) fits each block its own logistic regression and learns how much to trust
+each from their *out-of-fold* class probabilities, so the combiner never sees a base
+model's guesses on its own training rows.
+
+Example:
+    >>> from socialgan.text import StackedDetector, load_named
+    >>> train = load_named("liar:train")
+    >>> det = StackedDetector(meta_columns=["speaker", "party", "subject"]).fit(train)
+    >>> det.predict_proba(load_named("liar:test")).shape  # (1283, 6)
+    >>> det.save_pretrained("models/liar")  # text/ and meta/ sub-models + the combiner
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from safetensors.numpy import load_file, save_file
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+from socialgan.errors import DataError
+from socialgan.text.classic import TfidfDetector
+from socialgan.text.data import TextDataset
+from socialgan.text.detector_api import TextDetectorMixin
+from socialgan.text.linear_head import LinearHead
+from socialgan.text.model_card import TFIDF_LIMITS, write_card
+from socialgan.text.persistence import read_pretrained
+
+__all__ = ["StackedDetector"]
+
+FORMAT = "socialgan.text.StackedDetector"
+FORMAT_VERSION = 1
+_EPS = 1e-6
+
+#: Defaults of the statement model: word uni+bigrams, multinomial logistic regression.
+TEXT_DEFAULTS: dict[str, Any] = {
+    "model": "logreg",
+    "calibration": "none",
+    "word_ngrams": (1, 2),
+    "char_ngrams": None,
+    "style_weight": 0.0,
+    "C": 1.0,
+}
+#: Defaults of the metadata model: only the metadata block, logistic regression.
+META_DEFAULTS: dict[str, Any] = {
+    "model": "logreg",
+    "calibration": "none",
+    "word_ngrams": None,
+    "char_ngrams": None,
+    "style_weight": 0.0,
+    "C": 0.1,
+}
+
+
+def _take(X: Any, idx: np.ndarray) -> Any:
+    """Rows ``idx`` of a list of texts, a ``DataFrame`` or a :class:`TextDataset`."""
+    if isinstance(X, TextDataset):
+        return X.subset(idx)
+    if isinstance(X, pd.DataFrame):
+        return X.iloc[idx].reset_index(drop=True)
+    return [X[i] for i in idx]
+
+
+def _n_rows(X: Any) -> int:
+    if isinstance(X, (str, bytes)):
+        raise DataError("expected a list of texts, got a single string (wrap it in a list)")
+    return len(X)
+
+
+class StackedDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
+    """Statement TF-IDF model + metadata model, combined by a logistic regression on their
+    out-of-fold log-probabilities.
+
+    Args:
+        meta_columns: metadata columns of the metadata model (X must then be a
+            ``DataFrame`` or :class:`TextDataset`). Required.
+        text_params: :class:`TfidfDetector` arguments of the statement model, over
+            :data:`TEXT_DEFAULTS` (word 1-2-grams, logistic regression, C=1). A list ``C``
+            is chosen by the detector's own inner CV.
+        meta_params: :class:`TfidfDetector` arguments of the metadata model, over
+            :data:`META_DEFAULTS` (the metadata block only, logistic regression, C=0.1).
+        combiner_C: inverse regularization of the combiner, or candidates chosen by
+            ``cv``-fold accuracy on the out-of-fold features. Default 1.0.
+        cv: folds of the out-of-fold base-model probabilities. Default 5.
+        positive_labels: label names flagged in moderation (``None``: the last class of a
+            binary problem).
+        text_column: the text column when X is a ``DataFrame``. Default ``"text"``.
+        random_state: seed of the folds. Default 0.
+
+    After ``fit``: ``text_model_`` and ``meta_model_`` (base models refitted on all the
+    data), ``head_`` (the combiner), ``combiner_C_``, ``selection_scores_`` and
+    ``selected_`` (every chosen C).
+    """
+
+    def __init__(
+        self,
+        meta_columns: Sequence[str] | None = None,
+        text_params: dict[str, Any] | None = None,
+        meta_params: dict[str, Any] | None = None,
+        combiner_C: float | Sequence[float] = 1.0,
+        cv: int = 5,
+        positive_labels: Sequence[str] | None = None,
+        text_column: str = "text",
+        random_state: int = 0,
+    ) -> None:
+        self.meta_columns = meta_columns
+        self.text_params = text_params
+        self.meta_params = meta_params
+        self.combiner_C = combiner_C
+        self.cv = cv
+        self.positive_labels = positive_labels
+        self.text_column = text_column
+        self.random_state = random_state
+
+    # ----------------------------------------------------------------- base models
+    def _base_params(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        if not self.meta_columns:
+            raise ValueError("StackedDetector needs meta_columns (use TfidfDetector for text only)")
+        common = {"text_column": self.text_column, "random_state": self.random_state}
+        text = {**TEXT_DEFAULTS, **(self.text_params or {}), **common, "meta_columns": None}
+        meta = {**META_DEFAULTS, **(self.meta_params or {}), **common}
+        meta["meta_columns"] = list(self.meta_columns)
+        for key in ("positive_labels",):
+            text.pop(key, None)
+            meta.pop(key, None)
+        return text, meta
+
+    def _full_proba(self, det: TfidfDetector, X: Any) -> np.ndarray:
+        """``det``'s probabilities in the columns of ``classes_`` (a fold may miss a class)."""
+        proba = np.full((_n_rows(X), len(self.classes_)), _EPS)
+        with warnings.catch_warnings():  # a plain text list has no metadata: scored unknown
+            warnings.simplefilter("ignore", UserWarning)
+            proba[:, np.asarray(det.classes_, dtype=np.int64)] = det.predict_proba(X)
+        return proba
+
+    def _stack_features(self, X: Any, text: TfidfDetector, meta: TfidfDetector) -> np.ndarray:
+        parts = [self._full_proba(text, X), self._full_proba(meta, X)]
+        return np.log(np.clip(np.hstack(parts), _EPS, 1.0))
+
+    def _out_of_fold(
+        self, X: Any, y: np.ndarray, text: dict[str, Any], meta: dict[str, Any]
+    ) -> np.ndarray:
+        folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
+        features = np.zeros((len(y), 2 * len(self.classes_)))
+        for train, test in folds.split(np.zeros(len(y)), y):
+            Xtr, Xte = _take(X, train), _take(X, test)
+            t = TfidfDetector(**text).fit(Xtr, y[train])
+            m = TfidfDetector(**meta).fit(Xtr, y[train])
+            features[test] = self._stack_features(Xte, t, m)
+        return features
+
+    def _combiner(self, C: float) -> LogisticRegression:
+        return LogisticRegression(C=C, max_iter=3000)
+
+    def _select_combiner(self, features: np.ndarray, y: np.ndarray) -> float:
+        cs = sorted(float(c) for c in np.atleast_1d(self.combiner_C))
+        self.selection_scores_: dict[str, float] = {}
+        if len(cs) == 1:
+            return cs[0]
+        folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state + 1)
+        for c in cs:
+            accs = [
+                np.mean(self._combiner(c).fit(features[tr], y[tr]).predict(features[te]) == y[te])
+                for tr, te in folds.split(features, y)
+            ]
+            self.selection_scores_[f"combiner_C={c:g}"] = float(np.mean(accs))
+        return cs[int(np.argmax(list(self.selection_scores_.values())))]
+
+    # ----------------------------------------------------------------- fit / predict
+    def fit(self, X: Any, y: Any = None, label_names: Sequence[str] | None = None):
+        """Fit both base models on all of X, their out-of-fold probabilities, then the
+        combiner. ``X``: a :class:`TextDataset` (labels and names default to its own) or a
+        ``DataFrame`` with the text and metadata columns."""
+        if isinstance(X, TextDataset):
+            y = X.labels if y is None else y
+            label_names = X.label_names if label_names is None else label_names
+        if y is None:
+            raise ValueError("fit needs labels y")
+        y = np.asarray(y)
+        if len(y) != _n_rows(X):
+            raise DataError(f"{len(y)} labels for {_n_rows(X)} texts")
+        self.classes_, y_enc = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise DataError(f"need at least 2 classes to train, found {self.classes_.tolist()}")
+        min_count = int(np.bincount(y_enc).min())
+        if not 2 <= self.cv <= min_count:
+            raise DataError(f"cv must be between 2 and the smallest class count ({min_count})")
+        if label_names is not None and self.classes_.dtype.kind in "iu":
+            self.label_names_ = [str(label_names[int(c)]) for c in self.classes_]
+        else:
+            self.label_names_ = [str(c) for c in self.classes_]
+        text, meta = self._base_params()
+        self.text_model_ = TfidfDetector(**text).fit(X, y_enc)
+        self.meta_model_ = TfidfDetector(**meta).fit(X, y_enc)
+        for params, model in ((text, self.text_model_), (meta, self.meta_model_)):
+            params.update(C=model.C_, style_weight=model.style_weight_)  # no re-selection
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            features = self._out_of_fold(X, y_enc, text, meta)
+            self.combiner_C_ = self._select_combiner(features, y_enc)
+            combiner = self._combiner(self.combiner_C_).fit(features, y_enc)
+        self.head_ = LinearHead.from_sklearn(combiner, len(self.classes_))
+        self.selected_ = {
+            "text_C": self.text_model_.C_,
+            "meta_C": self.meta_model_.C_,
+            "combiner_C": self.combiner_C_,
+        }
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "head_"):
+            raise ValueError("this StackedDetector is not fitted: call fit() or from_pretrained()")
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities ``(N, K)`` in the order of ``classes_``."""
+        self._check_fitted()
+        if _n_rows(X) == 0:
+            return np.zeros((0, len(self.classes_)))
+        return self.head_.predict_proba(self._stack_features(X, self.text_model_, self.meta_model_))
+
+    # ----------------------------------------------------------------- persistence
+    def json_params(self) -> dict[str, Any]:
+        """Hyperparameters as JSON-ready values (what ``config.json`` stores)."""
+        return json.loads(json.dumps(self.get_params(), default=list))
+
+    def save_pretrained(
+        self,
+        directory: str | Path,
+        *,
+        metrics: dict[str, Any] | None = None,
+        data: str | None = None,
+        category: str | None = None,
+        name: str | None = None,
+    ) -> Path:
+        """Write ``config.json``, ``model.safetensors`` (the combiner), a ``README.md``
+        model card, and the base models in ``text/`` and ``meta/``."""
+        self._check_fitted()
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.text_model_.save_pretrained(directory / "text", data=data)
+        self.meta_model_.save_pretrained(directory / "meta", data=data)
+        config = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "name": name or "-".join(filter(None, ("socialgan-stacked", category))),
+            "category": category,
+            "params": self.json_params(),
+            "classes": self.classes_.tolist(),
+            "label_names": self.label_names_,
+            "head": {"kind": self.head_.kind, "n_classes": self.head_.n_classes},
+            "selected": self.selected_,
+            "selection_scores": self.selection_scores_,
+            "data": data,
+            "metrics": metrics or {},
+        }
+        save_file(self.head_.arrays(), str(directory / "model.safetensors"))
+        (directory / "config.json").write_text(json.dumps(config), encoding="utf-8")
+        model = (
+            f"Stacking: a word n-gram TF-IDF logistic regression of the text "
+            f"(C={self.text_model_.C_:g}) and a logistic regression of the metadata "
+            f"{', '.join(self.meta_columns or [])} (C={self.meta_model_.C_:g}), combined by "
+            f"a logistic regression (C={self.combiner_C_:g}) on their {self.cv}-fold "
+            "out-of-fold log-probabilities. Base models in `text/` and `meta/`."
+        )
+        write_card(directory / "README.md", config, model, TFIDF_LIMITS)
+        return directory
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path) -> StackedDetector:
+        """Load a detector written by :meth:`save_pretrained` (JSON + safetensors only)."""
+        directory = Path(directory)
+        config, arrays = read_pretrained(
+            directory, "StackedDetector", FORMAT, FORMAT_VERSION, load_file
+        )
+        try:
+            det = cls(**config["params"])
+            det.classes_ = np.asarray(config["classes"])
+            det.label_names_ = list(config["label_names"])
+            det.head_ = LinearHead.from_arrays(
+                config["head"]["kind"], config["head"]["n_classes"], arrays
+            )
+            det.combiner_C_ = float(config["selected"]["combiner_C"])
+            det.selected_ = {k: float(v) for k, v in config["selected"].items()}
+            det.selection_scores_ = dict(config.get("selection_scores") or {})
+        except (KeyError, TypeError, ValueError) as e:
+            raise DataError(
+                f"{directory}: incomplete or inconsistent saved detector ({e})"
+            ) from None
+        det.text_model_ = TfidfDetector.from_pretrained(directory / "text")
+        det.meta_model_ = TfidfDetector.from_pretrained(directory / "meta")
+        if det.head_.n_features != 2 * len(det.classes_):
+            raise DataError(f"{directory}: combiner does not match {len(det.classes_)} classes")
+        det.name_ = config.get("name")
+        det.category_ = config.get("category")
+        det.metrics_ = config.get("metrics", {})
+        return det

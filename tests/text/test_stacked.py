@@ -1,0 +1,92 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from socialgan.errors import DataError
+from socialgan.text import StackedDetector, TfidfDetector, load_text_detector
+from socialgan.text.data import TextDataset
+
+COLS = ["party", "tags", "count"]
+
+
+def _meta_decides(n: int, seed: int) -> TextDataset:
+    """The label is the speaker's party; the texts are shared filler, no signal."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, size=n)
+    words = ["tax", "war", "school", "jobs", "health", "vote", "plan", "bill"]
+    texts = [" ".join(rng.choice(words, size=5)) for _ in range(n)]
+    party = np.where(rng.random(n) < 0.9, labels, 1 - labels)
+    meta = pd.DataFrame({"party": np.array(["red", "blue"])[party]})
+    return TextDataset(texts, labels, ["false", "true"], meta=meta, name="meta-decides")
+
+
+def test_multiclass_probabilities(tiny_multi):
+    det = StackedDetector(meta_columns=COLS, cv=3).fit(tiny_multi)
+    proba = det.predict_proba(tiny_multi)
+    assert proba.shape == (len(tiny_multi), 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert det.score(tiny_multi, tiny_multi.labels) > 0.8
+    assert det.label_names_ == ["low", "mid", "high"]
+    assert det.head_.n_features == 6  # log-probabilities of two base models, 3 classes each
+
+
+def test_combiner_follows_the_informative_block():
+    train, test = _meta_decides(300, seed=0), _meta_decides(200, seed=1)
+    stacked = StackedDetector(meta_columns=["party"], cv=5).fit(train)
+    text_only = TfidfDetector(model="logreg", char_ngrams=None, calibration="none").fit(train)
+    assert text_only.score(test, test.labels) < 0.65  # the text carries nothing
+    assert stacked.score(test, test.labels) > 0.8  # the party does (90% agreement)
+    coef = stacked.head_.coef[0, 0]  # binary: one decision value over [text p0, p1, meta p0, p1]
+    assert abs(coef[3] - coef[2]) > abs(coef[1] - coef[0])
+
+
+def test_combiner_sees_out_of_fold_probabilities():
+    # unique tokens and random labels: in-sample the text model memorizes, out of fold it
+    # knows nothing; the combiner must be fitted on the latter.
+    rng = np.random.default_rng(0)
+    n = 120
+    texts = [f"token{i} word{i} unique{i}" for i in range(n)]
+    labels = rng.integers(0, 2, size=n)
+    meta = pd.DataFrame({"party": rng.choice(["a", "b"], size=n)})
+    data = TextDataset(texts, labels, ["x", "y"], meta=meta, name="memorize")
+    det = StackedDetector(meta_columns=["party"], text_params={"C": 100.0}, cv=4).fit(data)
+    assert det.text_model_.score(data, labels) > 0.95  # memorized in sample
+    text, meta_params = det._base_params()
+    text["C"], meta_params["C"] = 100.0, det.meta_model_.C_
+    features = det._out_of_fold(data, labels, text, meta_params)
+    oof_acc = np.mean(features[:, :2].argmax(axis=1) == labels)
+    assert oof_acc < 0.65
+
+
+def test_round_trip(tmp_path, tiny_multi):
+    det = StackedDetector(meta_columns=COLS, cv=3, combiner_C=[0.1, 1.0], positive_labels=["high"])
+    det.fit(tiny_multi)
+    assert set(det.selection_scores_) == {"combiner_C=0.1", "combiner_C=1"}
+    out = det.save_pretrained(tmp_path / "m", category="fake_news", metrics={"acc": 0.5})
+    config = json.loads((out / "config.json").read_text())
+    assert config["format"] == "socialgan.text.StackedDetector"
+    assert (out / "text" / "model.safetensors").is_file()
+    assert "Stacking" in (out / "README.md").read_text()
+    for loaded in (StackedDetector.from_pretrained(out), load_text_detector(out)):
+        assert isinstance(loaded, StackedDetector)
+        np.testing.assert_allclose(
+            loaded.predict_proba(tiny_multi), det.predict_proba(tiny_multi), atol=1e-10
+        )
+        np.testing.assert_allclose(
+            loaded.category_score(tiny_multi), det.predict_proba(tiny_multi)[:, 2]
+        )
+
+
+def test_bad_input(tmp_path, tiny_multi):
+    with pytest.raises(ValueError, match="meta_columns"):
+        StackedDetector().fit(tiny_multi)
+    with pytest.raises(DataError, match="smallest class count"):
+        StackedDetector(meta_columns=COLS, cv=1000).fit(tiny_multi)
+    with pytest.raises(DataError, match="labels for"):
+        StackedDetector(meta_columns=COLS).fit(tiny_multi.meta.assign(text="x"), [0, 1])
+    with pytest.raises(DataError, match="config.json missing"):
+        StackedDetector.from_pretrained(tmp_path)
+    with pytest.raises(ValueError, match="not fitted"):
+        StackedDetector(meta_columns=COLS).predict_proba(["x"])

@@ -79,10 +79,8 @@ from socialgan.text import (  # noqa: E402
     low_label_curve,
     nested_group_selection,
 )
-from socialgan.text.generator_attack import (  # noqa: E402
-    GeneratorAttack,
-    generator_attack_report,
-)
+from socialgan.text.generator_attack import GeneratorAttack  # noqa: E402
+from socialgan.text.generator_report import generator_attack_report  # noqa: E402
 from socialgan.text.presets import LIAR_HONEST_META_COLUMNS, preset_for  # noqa: E402
 
 ONE_SHOT = ("leet", "homoglyph", "zero_width", "spacing", "synonym", "mixed")

@@ -15,9 +15,9 @@ from socialgan.text.generator_attack import (
     GeneratorAttack,
     detokenize,
     distinct_n,
-    generator_attack_report,
     tokenize,
 )
+from socialgan.text.generator_report import generator_attack_report
 
 from .conftest import make_texts
 

@@ -35,7 +35,8 @@ from socialgan.text.evasion import (
     attack_success_rate,
     evaluate_robustness,
 )
-from socialgan.text.generator_attack import GeneratorAttack, generator_attack_report
+from socialgan.text.generator_attack import GeneratorAttack
+from socialgan.text.generator_report import generator_attack_report
 from socialgan.text.hardening import NormalizingDetector, adversarial_augment, load_text_detector
 from socialgan.text.lowlabel import low_label_curve
 from socialgan.text.moderation import moderate

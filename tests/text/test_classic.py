@@ -179,3 +179,11 @@ def test_liar_preset_down_weights_metadata(tiny_multi):
     b = scaled._features(texts, meta).toarray()
     np.testing.assert_allclose(b[:, :-n_meta], a[:, :-n_meta])  # text blocks unchanged
     np.testing.assert_allclose(b[:, -n_meta:], weight * a[:, -n_meta:])
+
+
+def test_label_ids_must_fit_label_names():
+    texts, y = make_texts(30)
+    with pytest.raises(DataError, match="do not fit 2 label_names"):
+        TfidfDetector(**SMALL).fit(texts, y + 1, label_names=["ham", "spam"])
+    with pytest.raises(DataError, match="at least 2 classes"):
+        TfidfDetector(**SMALL).fit(texts, np.zeros(len(texts), dtype=int))

@@ -35,7 +35,7 @@ from sklearn.svm import LinearSVC
 
 from socialgan.errors import DataError
 from socialgan.text.data import TextDataset
-from socialgan.text.detector_api import TextDetectorMixin
+from socialgan.text.detector_api import TextDetectorMixin, encode_labels
 from socialgan.text.features import MetaEncoder, StyleEncoder, make_vectorizer, preprocess_texts
 from socialgan.text.linear_head import LinearHead
 from socialgan.text.nbsvm import NBSVMClassifier
@@ -332,13 +332,7 @@ class TfidfDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
         if len(y) != len(texts):
             raise DataError(f"{len(y)} labels for {len(texts)} texts")
         texts, meta, y, unl_texts, unl_meta = self._unlabeled_input(texts, meta, y, unlabeled_texts)
-        self.classes_, y_enc = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise DataError(f"need at least 2 classes to train, found {self.classes_.tolist()}")
-        if label_names is not None and self.classes_.dtype.kind in "iu":
-            self.label_names_ = [str(label_names[int(c)]) for c in self.classes_]
-        else:
-            self.label_names_ = [str(c) for c in self.classes_]
+        self.classes_, y_enc, self.label_names_ = encode_labels(y, label_names)
         if self.char_analyzer not in ("char_wb", "char"):
             raise ValueError(
                 f"char_analyzer must be 'char_wb' or 'char', not {self.char_analyzer!r}"

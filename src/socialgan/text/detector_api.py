@@ -14,7 +14,27 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["TextDetectorMixin"]
+from socialgan.errors import DataError
+
+__all__ = ["TextDetectorMixin", "encode_labels"]
+
+
+def encode_labels(
+    y: np.ndarray, label_names: Sequence[str] | None
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """``(classes, y as 0..K-1, label names)`` of training labels ``y``. Integer labels
+    are named by ``label_names[k]``; string labels name themselves. ``DataError`` for a
+    single class or integer labels beyond ``label_names``."""
+    classes, encoded = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise DataError(f"need at least 2 classes to train, found {classes.tolist()}")
+    if label_names is not None and classes.dtype.kind in "iu":
+        if classes.min() < 0 or classes.max() >= len(label_names):
+            raise DataError(
+                f"label ids {classes.tolist()} do not fit {len(label_names)} label_names"
+            )
+        return classes, encoded, [str(label_names[int(c)]) for c in classes]
+    return classes, encoded, [str(c) for c in classes]
 
 
 class TextDetectorMixin:

@@ -31,7 +31,7 @@ from torch import nn
 
 from socialgan.errors import DataError
 from socialgan.text.data import TextDataset
-from socialgan.text.detector_api import TextDetectorMixin
+from socialgan.text.detector_api import TextDetectorMixin, encode_labels
 from socialgan.text.model_card import NEURAL_LIMITS, write_card
 from socialgan.text.nets import FeatureSource
 from socialgan.text.persistence import read_pretrained
@@ -223,18 +223,7 @@ class NeuralTextDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
             raise DataError(f"{type(self).__name__} needs every text labeled; found -1 labels")
         if y.dtype.kind == "f":
             raise DataError("labels must be integers or strings, not floats")
-        classes, enc = np.unique(y[labeled], return_inverse=True)
-        if len(classes) < 2:
-            raise DataError(f"need at least 2 classes to train, found {classes.tolist()}")
-        if label_names is not None and classes.dtype.kind in "iu":
-            if classes.min() < 0 or classes.max() >= len(label_names):
-                raise DataError(
-                    f"label ids {classes.tolist()} do not fit {len(label_names)} label_names"
-                )
-            names = [str(label_names[int(c)]) for c in classes]
-        else:
-            names = [str(c) for c in classes]
-        self.classes_, self.label_names_ = classes, names
+        self.classes_, enc, self.label_names_ = encode_labels(y[labeled], label_names)
         y_enc = np.full(len(y), UNLABELED, dtype=np.int64)
         y_enc[labeled] = enc
         return texts, y_enc

@@ -34,7 +34,7 @@ from sklearn.model_selection import StratifiedKFold
 from socialgan.errors import DataError
 from socialgan.text.classic import TfidfDetector
 from socialgan.text.data import TextDataset
-from socialgan.text.detector_api import TextDetectorMixin
+from socialgan.text.detector_api import TextDetectorMixin, encode_labels
 from socialgan.text.linear_head import LinearHead
 from socialgan.text.model_card import TFIDF_LIMITS, write_card
 from socialgan.text.persistence import read_pretrained
@@ -192,16 +192,10 @@ class StackedDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
         y = np.asarray(y)
         if len(y) != _n_rows(X):
             raise DataError(f"{len(y)} labels for {_n_rows(X)} texts")
-        self.classes_, y_enc = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise DataError(f"need at least 2 classes to train, found {self.classes_.tolist()}")
+        self.classes_, y_enc, self.label_names_ = encode_labels(y, label_names)
         min_count = int(np.bincount(y_enc).min())
         if not 2 <= self.cv <= min_count:
             raise DataError(f"cv must be between 2 and the smallest class count ({min_count})")
-        if label_names is not None and self.classes_.dtype.kind in "iu":
-            self.label_names_ = [str(label_names[int(c)]) for c in self.classes_]
-        else:
-            self.label_names_ = [str(c) for c in self.classes_]
         text, meta = self._base_params()
         self.text_model_ = TfidfDetector(**text).fit(X, y_enc)
         self.meta_model_ = TfidfDetector(**meta).fit(X, y_enc)

@@ -90,3 +90,10 @@ def test_bad_input(tmp_path, tiny_multi):
         StackedDetector.from_pretrained(tmp_path)
     with pytest.raises(ValueError, match="not fitted"):
         StackedDetector(meta_columns=COLS).predict_proba(["x"])
+
+
+def test_missing_metadata_warns_and_scores(tiny_multi):
+    det = StackedDetector(meta_columns=COLS, cv=3).fit(tiny_multi)
+    with pytest.warns(UserWarning, match="scored as unknown"):
+        proba = det.predict_proba(["tax money budget item1"])
+    assert proba.shape == (1, 3) and proba[0].argmax() == 0

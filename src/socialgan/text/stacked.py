@@ -141,9 +141,7 @@ class StackedDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
     def _full_proba(self, det: TfidfDetector, X: Any) -> np.ndarray:
         """``det``'s probabilities in the columns of ``classes_`` (a fold may miss a class)."""
         proba = np.full((_n_rows(X), len(self.classes_)), _EPS)
-        with warnings.catch_warnings():  # a plain text list has no metadata: scored unknown
-            warnings.simplefilter("ignore", UserWarning)
-            proba[:, np.asarray(det.classes_, dtype=np.int64)] = det.predict_proba(X)
+        proba[:, np.asarray(det.classes_, dtype=np.int64)] = det.predict_proba(X)
         return proba
 
     def _stack_features(self, X: Any, text: TfidfDetector, meta: TfidfDetector) -> np.ndarray:

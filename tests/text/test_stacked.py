@@ -53,17 +53,30 @@ def test_combiner_sees_out_of_fold_probabilities():
     data = TextDataset(texts, labels, ["x", "y"], meta=meta, name="memorize")
     det = StackedDetector(meta_columns=["party"], text_params={"C": 100.0}, cv=4).fit(data)
     assert det.text_model_.score(data, labels) > 0.95  # memorized in sample
-    text, meta_params = det._base_params()
-    text["C"], meta_params["C"] = 100.0, det.meta_model_.C_
-    features = det._out_of_fold(data, labels, text, meta_params)
-    oof_acc = np.mean(features[:, :2].argmax(axis=1) == labels)
-    assert oof_acc < 0.65
+    text, _ = det._base_params()
+    folds = [(np.arange(n) % 4 != k, np.arange(n) % 4 == k) for k in range(4)]
+    oof = det._oof_proba(
+        data, labels, text, [(np.flatnonzero(a), np.flatnonzero(b)) for a, b in folds]
+    )
+    assert np.mean(oof.argmax(axis=1) == labels) < 0.65
+    # the combiner learned that the text model's out-of-fold guesses carry nothing
+    coef = det.head_.coef[0, 0]
+    assert abs(coef[1] - coef[0]) < 0.5
 
 
 def test_round_trip(tmp_path, tiny_multi):
-    det = StackedDetector(meta_columns=COLS, cv=3, combiner_C=[0.1, 1.0], positive_labels=["high"])
+    det = StackedDetector(
+        meta_columns=COLS,
+        cv=3,
+        text_params={"C": [0.1, 1.0]},
+        combiner_C=[0.1, 1.0],
+        positive_labels=["high"],
+    )
     det.fit(tiny_multi)
-    assert set(det.selection_scores_) == {"combiner_C=0.1", "combiner_C=1"}
+    scores = det.selection_scores_
+    assert set(scores) == {"text_C=0.1", "text_C=1", "meta_C=0.1", "combiner_C=0.1", "combiner_C=1"}
+    assert det.selected_["text_C"] == min((1.0, 0.1), key=lambda c: scores[f"text_C={c:g}"])
+    assert det.text_model_.C_ == det.selected_["text_C"]
     out = det.save_pretrained(tmp_path / "m", category="fake_news", metrics={"acc": 0.5})
     config = json.loads((out / "config.json").read_text())
     assert config["format"] == "socialgan.text.StackedDetector"

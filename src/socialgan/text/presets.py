@@ -40,7 +40,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         },
         # ``--detector stacked``: a statement model and a metadata model (honest metadata,
         # no credit counts), combined on out-of-fold probabilities. Every C is chosen by
-        # inner CV on the training split; nothing here was tuned on valid or test.
+        # out-of-fold log-loss on the training split; nothing here was tuned on valid or
+        # test.
         "stacked": {
             "meta_columns": LIAR_HONEST_META_COLUMNS,
             "text_params": {"C": [0.3, 1.0, 3.0]},

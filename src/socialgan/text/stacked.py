@@ -29,6 +29,7 @@ from safetensors.numpy import load_file, save_file
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
 from sklearn.model_selection import StratifiedKFold
 
 from socialgan.errors import DataError
@@ -74,6 +75,10 @@ def _take(X: Any, idx: np.ndarray) -> Any:
     return [X[i] for i in idx]
 
 
+def _log(proba: np.ndarray) -> np.ndarray:
+    return np.log(np.clip(proba, _EPS, 1.0))
+
+
 def _n_rows(X: Any) -> int:
     if isinstance(X, (str, bytes)):
         raise DataError("expected a list of texts, got a single string (wrap it in a list)")
@@ -89,11 +94,15 @@ class StackedDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
             ``DataFrame`` or :class:`TextDataset`). Required.
         text_params: :class:`TfidfDetector` arguments of the statement model, over
             :data:`TEXT_DEFAULTS` (word 1-2-grams, logistic regression, C=1). A list ``C``
-            is chosen by the detector's own inner CV.
+            is chosen by out-of-fold log-loss (the same ``cv`` folds that feed the combiner).
         meta_params: :class:`TfidfDetector` arguments of the metadata model, over
             :data:`META_DEFAULTS` (the metadata block only, logistic regression, C=0.1).
         combiner_C: inverse regularization of the combiner, or candidates chosen by
-            ``cv``-fold accuracy on the out-of-fold features. Default 1.0.
+            ``cv``-fold log-loss on the out-of-fold features. Default 1.0.
+
+    Every choice uses log-loss, a proper scoring rule: with six noisy labels (LIAR) inner
+    accuracies tie within a few texts, and the choice then flips with solver tolerance or
+    BLAS thread count; log-loss separates the candidates smoothly.
         cv: folds of the out-of-fold base-model probabilities. Default 5.
         positive_labels: label names flagged in moderation (``None``: the last class of a
             binary problem).
@@ -146,42 +155,57 @@ class StackedDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
 
     def _stack_features(self, X: Any, text: TfidfDetector, meta: TfidfDetector) -> np.ndarray:
         parts = [self._full_proba(text, X), self._full_proba(meta, X)]
-        return np.log(np.clip(np.hstack(parts), _EPS, 1.0))
+        return _log(np.hstack(parts))
 
-    def _out_of_fold(
-        self, X: Any, y: np.ndarray, text: dict[str, Any], meta: dict[str, Any]
+    def _oof_proba(
+        self, X: Any, y: np.ndarray, params: dict[str, Any], folds: list[tuple[Any, Any]]
     ) -> np.ndarray:
-        folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
-        features = np.zeros((len(y), 2 * len(self.classes_)))
-        for train, test in folds.split(np.zeros(len(y)), y):
-            Xtr, Xte = _take(X, train), _take(X, test)
-            t = TfidfDetector(**text).fit(Xtr, y[train])
-            m = TfidfDetector(**meta).fit(Xtr, y[train])
-            features[test] = self._stack_features(Xte, t, m)
-        return features
+        """Out-of-fold class probabilities ``(N, K)`` of a base model with ``params``."""
+        proba = np.zeros((len(y), len(self.classes_)))
+        for train, test in folds:
+            det = TfidfDetector(**params).fit(_take(X, train), y[train])
+            proba[test] = self._full_proba(det, _take(X, test))
+        return proba
+
+    def _select_base(
+        self, what: str, X: Any, y: np.ndarray, params: dict[str, Any], folds: list
+    ) -> tuple[float, np.ndarray]:
+        """``(C, out-of-fold probabilities)`` of the candidate C with the lowest out-of-fold
+        log-loss (ties: the smaller, more regularized C)."""
+        best: tuple[float, float, np.ndarray] | None = None
+        for c in sorted(float(v) for v in np.atleast_1d(params["C"])):
+            proba = self._oof_proba(X, y, {**params, "C": c}, folds)
+            loss = float(log_loss(y, proba, labels=np.arange(len(self.classes_))))
+            self.selection_scores_[f"{what}_C={c:g}"] = loss
+            if best is None or loss < best[1]:
+                best = (c, loss, proba)
+        assert best is not None
+        return best[0], best[2]
 
     def _combiner(self, C: float) -> LogisticRegression:
         return LogisticRegression(C=C, max_iter=3000)
 
     def _select_combiner(self, features: np.ndarray, y: np.ndarray) -> float:
+        """The combiner C with the lowest ``cv``-fold log-loss on the out-of-fold features."""
         cs = sorted(float(c) for c in np.atleast_1d(self.combiner_C))
-        self.selection_scores_: dict[str, float] = {}
         if len(cs) == 1:
             return cs[0]
         folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state + 1)
+        losses = []
         for c in cs:
-            accs = [
-                np.mean(self._combiner(c).fit(features[tr], y[tr]).predict(features[te]) == y[te])
-                for tr, te in folds.split(features, y)
-            ]
-            self.selection_scores_[f"combiner_C={c:g}"] = float(np.mean(accs))
-        return cs[int(np.argmax(list(self.selection_scores_.values())))]
+            proba = np.zeros((len(y), len(self.classes_)))
+            for tr, te in folds.split(features, y):
+                proba[te] = self._combiner(c).fit(features[tr], y[tr]).predict_proba(features[te])
+            losses.append(float(log_loss(y, proba, labels=np.arange(len(self.classes_)))))
+            self.selection_scores_[f"combiner_C={c:g}"] = losses[-1]
+        return cs[int(np.argmin(losses))]
 
     # ----------------------------------------------------------------- fit / predict
     def fit(self, X: Any, y: Any = None, label_names: Sequence[str] | None = None):
-        """Fit both base models on all of X, their out-of-fold probabilities, then the
-        combiner. ``X``: a :class:`TextDataset` (labels and names default to its own) or a
-        ``DataFrame`` with the text and metadata columns."""
+        """Out-of-fold probabilities of both base models (choosing each C), the combiner on
+        them, then both base models refitted on all of X. ``X``: a :class:`TextDataset`
+        (labels and names default to its own) or a ``DataFrame`` with the text and
+        metadata columns."""
         if isinstance(X, TextDataset):
             y = X.labels if y is None else y
             label_names = X.label_names if label_names is None else label_names
@@ -195,21 +219,23 @@ class StackedDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
         if not 2 <= self.cv <= min_count:
             raise DataError(f"cv must be between 2 and the smallest class count ({min_count})")
         text, meta = self._base_params()
-        self.text_model_ = TfidfDetector(**text).fit(X, y_enc)
-        self.meta_model_ = TfidfDetector(**meta).fit(X, y_enc)
-        for params, model in ((text, self.text_model_), (meta, self.meta_model_)):
-            params.update(C=model.C_, style_weight=model.style_weight_)  # no re-selection
+        folds = list(
+            StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state).split(
+                np.zeros(len(y_enc)), y_enc
+            )
+        )
+        self.selection_scores_: dict[str, float] = {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            features = self._out_of_fold(X, y_enc, text, meta)
+            text["C"], text_oof = self._select_base("text", X, y_enc, text, folds)
+            meta["C"], meta_oof = self._select_base("meta", X, y_enc, meta, folds)
+            features = _log(np.hstack([text_oof, meta_oof]))
             self.combiner_C_ = self._select_combiner(features, y_enc)
             combiner = self._combiner(self.combiner_C_).fit(features, y_enc)
         self.head_ = LinearHead.from_sklearn(combiner, len(self.classes_))
-        self.selected_ = {
-            "text_C": self.text_model_.C_,
-            "meta_C": self.meta_model_.C_,
-            "combiner_C": self.combiner_C_,
-        }
+        self.text_model_ = TfidfDetector(**text).fit(X, y_enc)
+        self.meta_model_ = TfidfDetector(**meta).fit(X, y_enc)
+        self.selected_ = {"text_C": text["C"], "meta_C": meta["C"], "combiner_C": self.combiner_C_}
         return self
 
     def _check_fitted(self) -> None:

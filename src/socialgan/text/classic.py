@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +39,9 @@ from socialgan.text.features import MetaEncoder, StyleEncoder, make_vectorizer, 
 from socialgan.text.linear_head import LinearHead
 from socialgan.text.nbsvm import NBSVMClassifier
 from socialgan.text.persistence import json_params, load_detector, save_detector
+from socialgan.text.self_training import check_self_training, split_unlabeled
 
 __all__ = ["TfidfDetector"]
-
-#: The label of an unlabeled row (as in ``SSGANDetector``).
-UNLABELED = -1
 
 
 class TfidfDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
@@ -263,48 +260,6 @@ class TfidfDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
             base, method="sigmoid", cv=folds, ensemble=self.calibration_ensemble
         )
 
-    def _check_self_training(self) -> tuple[float, int]:
-        threshold, rounds = self.self_training_threshold, self.self_training_rounds
-        if (
-            isinstance(threshold, bool)
-            or not isinstance(threshold, Real)
-            or not 0.5 < threshold <= 1
-        ):
-            raise ValueError(
-                f"self_training_threshold must be a number in (0.5, 1], not {threshold!r}"
-            )
-        if isinstance(rounds, bool) or not isinstance(rounds, Integral) or rounds < 0:
-            raise ValueError(f"self_training_rounds must be an integer >= 0, not {rounds!r}")
-        return float(threshold), int(rounds)
-
-    def _unlabeled_input(
-        self, texts: list[str], meta: pd.DataFrame | None, y: np.ndarray, unlabeled_texts: Any
-    ) -> tuple[list[str], pd.DataFrame | None, np.ndarray, list[str], pd.DataFrame | None]:
-        """Split off the ``-1`` rows and append ``unlabeled_texts``: ``(texts, meta, y,
-        unlabeled texts, their meta)``; the metas are ``None`` unless ``meta_columns``."""
-        unl_texts: list[str] = []
-        unl_metas: list[pd.DataFrame | None] = []
-        if y.dtype.kind == "i" and (y == UNLABELED).any():
-            mask = y == UNLABELED
-            unl_texts = [t for t, m in zip(texts, mask, strict=True) if m]
-            texts = [t for t, m in zip(texts, mask, strict=True) if not m]
-            if meta is not None:
-                unl_metas.append(meta[mask].reset_index(drop=True))
-                meta = meta[~mask].reset_index(drop=True)
-            y = y[~mask]
-        if unlabeled_texts is not None:
-            more, more_meta = self._split_input(unlabeled_texts)
-            unl_texts += more
-            unl_metas.append(more_meta)
-        if not self.meta_columns or not unl_texts:
-            return texts, meta, y, unl_texts, None
-        if any(m is None for m in unl_metas):
-            raise DataError(
-                "with meta_columns, unlabeled_texts must be a DataFrame or TextDataset "
-                f"holding the metadata columns {list(self.meta_columns)}"
-            )
-        return texts, meta, y, unl_texts, pd.concat(unl_metas, ignore_index=True)
-
     def fit(
         self,
         X: Any,
@@ -321,7 +276,9 @@ class TfidfDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
         ``DataFrame`` or a :class:`TextDataset`, whose labels are ignored) are more
         unlabeled texts; with any, ``self_training_rounds`` of self-training follow.
         """
-        threshold, rounds = self._check_self_training()
+        threshold, rounds = check_self_training(
+            self.self_training_threshold, self.self_training_rounds
+        )
         if isinstance(X, TextDataset):
             y = X.labels if y is None else y
             label_names = X.label_names if label_names is None else label_names
@@ -331,7 +288,10 @@ class TfidfDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
         y = np.asarray(y)
         if len(y) != len(texts):
             raise DataError(f"{len(y)} labels for {len(texts)} texts")
-        texts, meta, y, unl_texts, unl_meta = self._unlabeled_input(texts, meta, y, unlabeled_texts)
+        extra = None if unlabeled_texts is None else self._split_input(unlabeled_texts)
+        texts, meta, y, unl_texts, unl_meta = split_unlabeled(
+            texts, meta, y, extra, self.meta_columns
+        )
         self.classes_, y_enc, self.label_names_ = encode_labels(y, label_names)
         if self.char_analyzer not in ("char_wb", "char"):
             raise ValueError(

@@ -35,6 +35,7 @@ from socialgan.text.detector_api import TextDetectorMixin, encode_labels
 from socialgan.text.model_card import NEURAL_LIMITS, write_card
 from socialgan.text.nets import FeatureSource
 from socialgan.text.persistence import read_pretrained
+from socialgan.text.self_training import UNLABELED
 
 __all__ = [
     "BestState",
@@ -46,8 +47,6 @@ __all__ = [
 ]
 
 FORMAT_VERSION = 1
-#: Integer label that marks an unlabeled row (scikit-learn's semi-supervised convention).
-UNLABELED = -1
 _D = TypeVar("_D", bound="NeuralTextDetector")
 
 

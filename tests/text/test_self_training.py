@@ -190,3 +190,9 @@ def test_cli_evaluate_transductive(tmp_path):
     assert res.exit_code == 0, res.output
     assert TRANSDUCTIVE in res.output and "| v1 |" in res.output
     assert "--transductive" in runner.invoke(app, ["text", "evaluate", "--help"]).output
+
+
+def test_minus_one_as_a_class_gets_a_clear_error():
+    texts, y = make_texts(20)
+    with pytest.raises(DataError, match="label -1 marks unlabeled rows"):
+        TfidfDetector().fit(texts, np.where(y == 1, 1, -1))

@@ -55,6 +55,11 @@ def split_unlabeled(
             unl_metas.append(meta[mask].reset_index(drop=True))
             meta = meta[~mask].reset_index(drop=True)
         y = y[~mask]
+        if len(np.unique(y)) < 2:
+            raise DataError(
+                f"label -1 marks unlabeled rows ({int(mask.sum())} here), leaving the classes "
+                f"{np.unique(y).tolist()}; if -1 is a class, relabel the classes 0..K-1"
+            )
     if extra is not None:
         unl_texts += extra[0]
         unl_metas.append(extra[1])

@@ -158,7 +158,7 @@ def detect_train(
         "scoring, and adversarial training on attacked copies of the flagged class.",
     ),
 ) -> None:
-    """Train the TF-IDF detector on all of DATA and save it to OUT.
+    """Train a detector (--detector, TF-IDF by default) on all of DATA; save it to OUT.
 
     The folder gets config.json, model.safetensors and a README.md model card with
     cross-validated metrics (LIAR: its valid and test splits instead). With --harden the
@@ -376,7 +376,7 @@ def evaluate(
     set_: list[str] = typer.Option([], "--set", help=SET_HELP),
     max_chars: int = typer.Option(DEFAULT_MAX_CHARS, help="Longest text accepted."),
 ) -> None:
-    """Cross-validate the TF-IDF detector: accuracy, macro F1 and AUC with their protocol.
+    """Cross-validate a detector (--detector): accuracy, macro F1 and AUC with the protocol.
 
     AUC is ROC AUC for two classes and one-vs-rest macro AUC for more. With
     --transductive each fold's detector also sees the held-out texts, unlabeled.

@@ -9,6 +9,7 @@ score and flag alike.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,7 +17,15 @@ import numpy as np
 
 from socialgan.errors import DataError
 
-__all__ = ["TextDetectorMixin", "encode_labels"]
+__all__ = ["TextDetectorMixin", "encode_labels", "fit_takes_unlabeled"]
+
+
+def fit_takes_unlabeled(detector: Any) -> bool:
+    """True when ``detector.fit`` has an ``unlabeled_texts`` argument."""
+    try:
+        return "unlabeled_texts" in inspect.signature(detector.fit).parameters
+    except (AttributeError, TypeError, ValueError):
+        return False
 
 
 def encode_labels(

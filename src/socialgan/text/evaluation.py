@@ -4,7 +4,6 @@ for more than two classes)."""
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -17,6 +16,7 @@ from tqdm.auto import tqdm
 
 from socialgan.errors import DataError
 from socialgan.text.data import TextDataset
+from socialgan.text.detector_api import fit_takes_unlabeled
 
 __all__ = [
     "METRICS",
@@ -54,8 +54,7 @@ def classification_metrics(y: np.ndarray, proba: np.ndarray, pred: np.ndarray) -
 def _unlabeled(det: Any, test: TextDataset) -> Any:
     """``test`` without its labels, for ``fit(..., unlabeled_texts=...)``: its texts, or a
     frame of texts and metadata when the detector reads ``meta_columns``."""
-    fit = getattr(det, "fit", None)
-    if fit is None or "unlabeled_texts" not in inspect.signature(fit).parameters:
+    if not fit_takes_unlabeled(det):
         raise DataError(
             f"transductive evaluation needs a detector whose fit takes unlabeled_texts; "
             f"{type(det).__name__} does not"

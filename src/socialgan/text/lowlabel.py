@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 
 from socialgan.errors import DataError
 from socialgan.text.data import TextDataset
+from socialgan.text.detector_api import fit_takes_unlabeled
 
 __all__ = ["accepts_unlabeled", "format_curve", "low_label_curve", "nested_label_subsets"]
 
@@ -37,10 +38,7 @@ def accepts_unlabeled(detector: Any) -> bool:
     ``TfidfDetector`` with ``self_training_rounds=0``)."""
     if getattr(detector, "self_training_rounds", None) == 0:
         return False
-    try:
-        return "unlabeled_texts" in inspect.signature(detector.fit).parameters
-    except (TypeError, ValueError):
-        return False
+    return fit_takes_unlabeled(detector)
 
 
 def nested_label_subsets(

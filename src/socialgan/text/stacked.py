@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -99,15 +99,15 @@ class StackedDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
             :data:`META_DEFAULTS` (the metadata block only, logistic regression, C=0.1).
         combiner_C: inverse regularization of the combiner, or candidates chosen by
             ``cv``-fold log-loss on the out-of-fold features. Default 1.0.
-
-    Every choice uses log-loss, a proper scoring rule: with six noisy labels (LIAR) inner
-    accuracies tie within a few texts, and the choice then flips with solver tolerance or
-    BLAS thread count; log-loss separates the candidates smoothly.
         cv: folds of the out-of-fold base-model probabilities. Default 5.
         positive_labels: label names flagged in moderation (``None``: the last class of a
             binary problem).
         text_column: the text column when X is a ``DataFrame``. Default ``"text"``.
         random_state: seed of the folds. Default 0.
+
+    Every choice uses log-loss, a proper scoring rule: with six noisy labels (LIAR) inner
+    accuracies tie within a few texts, and the choice then flips with solver tolerance or
+    BLAS thread count; log-loss separates the candidates smoothly.
 
     After ``fit``: ``text_model_`` and ``meta_model_`` (base models refitted on all the
     data), ``head_`` (the combiner), ``combiner_C_``, ``selection_scores_`` and
@@ -142,9 +142,8 @@ class StackedDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
         text = {**TEXT_DEFAULTS, **(self.text_params or {}), **common, "meta_columns": None}
         meta = {**META_DEFAULTS, **(self.meta_params or {}), **common}
         meta["meta_columns"] = list(self.meta_columns)
-        for key in ("positive_labels",):
-            text.pop(key, None)
-            meta.pop(key, None)
+        text.pop("positive_labels", None)  # moderation is the stacked detector's job
+        meta.pop("positive_labels", None)
         return text, meta
 
     def _full_proba(self, det: TfidfDetector, X: Any) -> np.ndarray:
@@ -167,14 +166,15 @@ class StackedDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
             proba[test] = self._full_proba(det, _take(X, test))
         return proba
 
-    def _select_base(
-        self, what: str, X: Any, y: np.ndarray, params: dict[str, Any], folds: list
+    def _lowest_log_loss(
+        self, what: str, candidates: Any, y: np.ndarray, oof: Callable[[float], np.ndarray]
     ) -> tuple[float, np.ndarray]:
-        """``(C, out-of-fold probabilities)`` of the candidate C with the lowest out-of-fold
-        log-loss (ties: the smaller, more regularized C)."""
+        """``(C, out-of-fold probabilities)`` of the candidate whose ``oof(C)`` has the
+        lowest log-loss (ties: the smaller, more regularized C); every loss goes into
+        ``selection_scores_`` as ``{what}_C={C}``."""
         best: tuple[float, float, np.ndarray] | None = None
-        for c in sorted(float(v) for v in np.atleast_1d(params["C"])):
-            proba = self._oof_proba(X, y, {**params, "C": c}, folds)
+        for c in sorted(float(v) for v in np.atleast_1d(candidates)):
+            proba = oof(c)
             loss = float(log_loss(y, proba, labels=np.arange(len(self.classes_))))
             self.selection_scores_[f"{what}_C={c:g}"] = loss
             if best is None or loss < best[1]:
@@ -187,18 +187,17 @@ class StackedDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
 
     def _select_combiner(self, features: np.ndarray, y: np.ndarray) -> float:
         """The combiner C with the lowest ``cv``-fold log-loss on the out-of-fold features."""
-        cs = sorted(float(c) for c in np.atleast_1d(self.combiner_C))
-        if len(cs) == 1:
-            return cs[0]
+        if np.size(self.combiner_C) == 1:
+            return float(np.ravel(self.combiner_C)[0])
         folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state + 1)
-        losses = []
-        for c in cs:
+
+        def oof(c: float) -> np.ndarray:
             proba = np.zeros((len(y), len(self.classes_)))
             for tr, te in folds.split(features, y):
                 proba[te] = self._combiner(c).fit(features[tr], y[tr]).predict_proba(features[te])
-            losses.append(float(log_loss(y, proba, labels=np.arange(len(self.classes_)))))
-            self.selection_scores_[f"combiner_C={c:g}"] = losses[-1]
-        return cs[int(np.argmin(losses))]
+            return proba
+
+        return self._lowest_log_loss("combiner", self.combiner_C, y, oof)[0]
 
     # ----------------------------------------------------------------- fit / predict
     def fit(self, X: Any, y: Any = None, label_names: Sequence[str] | None = None):
@@ -225,10 +224,14 @@ class StackedDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
             )
         )
         self.selection_scores_: dict[str, float] = {}
+
+        def oof(params: dict[str, Any]) -> Callable[[float], np.ndarray]:
+            return lambda c: self._oof_proba(X, y_enc, {**params, "C": c}, folds)
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            text["C"], text_oof = self._select_base("text", X, y_enc, text, folds)
-            meta["C"], meta_oof = self._select_base("meta", X, y_enc, meta, folds)
+            text["C"], text_oof = self._lowest_log_loss("text", text["C"], y_enc, oof(text))
+            meta["C"], meta_oof = self._lowest_log_loss("meta", meta["C"], y_enc, oof(meta))
             features = _log(np.hstack([text_oof, meta_oof]))
             self.combiner_C_ = self._select_combiner(features, y_enc)
             combiner = self._combiner(self.combiner_C_).fit(features, y_enc)

@@ -22,8 +22,8 @@ a test fold or on the LIAR test split):
   statement's own label. The leaky variant is printed beside it, marked as such.
   "stacked": a word n-gram TF-IDF logistic regression of the statement and a logistic
   regression of the metadata, combined by a logistic regression on their 5-fold
-  out-of-fold log-probabilities; every C is chosen by inner CV on train (preset
-  ``liar``/``stacked``). "tfidf (honest meta)": statement and metadata in one linear
+  out-of-fold log-probabilities; every C is chosen by out-of-fold log-loss on train
+  (preset ``liar``/``stacked``). "tfidf (honest meta)": statement and metadata in one linear
   model, the metadata block weighted 0.4 (chosen on valid).
 - Low-label curve (YouTube, one stratified 70/30 split, seed 0): each detector trained
   with 5%, 10%, 25%, 100% of the training labels (nested subsets); the semi-supervised
@@ -89,7 +89,6 @@ ONE_SHOT = ("leet", "homoglyph", "zero_width", "spacing", "synonym", "mixed")
 FRACTIONS = (0.05, 0.1, 0.25, 1.0)
 SELF_TRAINING_THRESHOLDS = (0.75, 0.9, 0.95, 0.99)
 MIN_DFS = (1, 2, 3)
-HONEST_LIAR_META = LIAR_HONEST_META_COLUMNS
 SECTIONS = (
     "youtube_10fold",
     "youtube_lovo",
@@ -130,6 +129,16 @@ def best(results: dict[str, float]) -> tuple[str, float]:
     return name, results[name]
 
 
+def cv_row(r: dict[str, Any], t0: float) -> dict[str, Any]:
+    """The saved part of a ``cross_validate``-shaped result (per held-out group when the
+    folds are groups), with the seconds since ``t0``."""
+    row = {k: r[k] for k in ("accuracy", "accuracy_std", "macro_f1", "auc", "protocol")}
+    row["seconds"] = time.perf_counter() - t0
+    if r["folds"] and "group" in r["folds"][0]:
+        row["per_group"] = {f["group"]: f["accuracy"] for f in r["folds"]}
+    return row
+
+
 def run_cv(data, factories, names, source, cv, groups=False, transductive=False) -> dict[str, Any]:
     out = {}
     for name in names:
@@ -138,16 +147,7 @@ def run_cv(data, factories, names, source, cv, groups=False, transductive=False)
         r = cross_validate(
             data, make, cv=cv, groups=groups, transductive=transductive, progress=False
         )
-        out[name] = {
-            "accuracy": r["accuracy"],
-            "accuracy_std": r["accuracy_std"],
-            "macro_f1": r["macro_f1"],
-            "auc": r["auc"],
-            "protocol": r["protocol"],
-            "seconds": time.perf_counter() - t0,
-        }
-        if groups:
-            out[name]["per_group"] = {f["group"]: f["accuracy"] for f in r["folds"]}
+        out[name] = cv_row(r, t0)
         print(f"  {source} {name}: {r['accuracy']:.4f} ({out[name]['seconds']:.0f}s)", flush=True)
     return out
 
@@ -158,17 +158,7 @@ def run_nested(data, make, candidates, transductive: bool) -> dict[str, Any]:
     t0 = time.perf_counter()
     r = nested_group_selection(data, make, candidates, transductive=transductive, progress=False)
     print(f"  youtube-spam nested over {candidates}: {r['accuracy']:.4f} {r['chosen']}")
-    return {
-        "accuracy": r["accuracy"],
-        "accuracy_std": r["accuracy_std"],
-        "macro_f1": r["macro_f1"],
-        "auc": r["auc"],
-        "protocol": r["protocol"],
-        "per_group": {f["group"]: f["accuracy"] for f in r["folds"]},
-        "candidates": list(candidates),
-        "chosen": r["chosen"],
-        "seconds": time.perf_counter() - t0,
-    }
+    return {**cv_row(r, t0), "candidates": list(candidates), "chosen": r["chosen"]}
 
 
 def run_lovo(data, factories, names, quick: bool) -> dict[str, Any]:
@@ -202,7 +192,10 @@ def run_liar(factories, names) -> dict[str, Any]:
     out: dict[str, Any] = {}
     variants: list[tuple[str, Any]] = [
         ("stacked (honest meta)", lambda: StackedDetector(**preset_for("liar")["stacked"])),
-        ("tfidf (honest meta)", lambda: factories["tfidf"]("liar", meta_columns=HONEST_LIAR_META)),
+        (
+            "tfidf (honest meta)",
+            lambda: factories["tfidf"]("liar", meta_columns=LIAR_HONEST_META_COLUMNS),
+        ),
         ("tfidf (text only)", lambda: factories["tfidf"]("liar", meta_columns=None)),
     ]
     for name in names:

@@ -34,7 +34,12 @@ _SPLIT_SOURCES = ("liar", "liar:train")
 DETECTOR_KINDS = ("tfidf", "stacked", "charcnn", "ssgan")
 
 
-def _neural_class(kind: str) -> Any:
+def _kind_class(kind: str) -> Any:
+    """The detector class of a ``--detector`` kind other than tfidf."""
+    if kind == "stacked":
+        from .stacked import StackedDetector
+
+        return StackedDetector
     if kind == "charcnn":
         from .neural import CharCNNDetector
 
@@ -51,15 +56,13 @@ def default_config(source: str, kind: str = "tfidf") -> dict[str, Any]:
     from .classic import TfidfDetector
 
     if kind == "stacked":
-        from .stacked import StackedDetector
-
-        params = StackedDetector().json_params()
+        params = _kind_class(kind)().json_params()
         params.update(preset_for(source).get("stacked", {}))
         return {"detector": {"kind": kind, **params}}
     if kind != "tfidf":
         params = {
             k: list(v) if isinstance(v, tuple) else v
-            for k, v in _neural_class(kind)().get_params().items()
+            for k, v in _kind_class(kind)().get_params().items()
         }
         return {"detector": {"kind": kind, **params}}
     params = TfidfDetector().json_params()
@@ -74,20 +77,13 @@ def build_detector(params: dict[str, Any]):
 
     params = dict(params)
     kind = params.pop("kind", "tfidf")
-    if kind == "stacked":
-        from .stacked import StackedDetector
-
-        if not params.get("meta_columns"):
-            raise DataError(
-                "the stacked detector combines text and metadata: name the metadata columns, "
-                "e.g. --set 'detector.meta_columns=[speaker, party]'"
-            )
-        try:
-            return StackedDetector(**params)
-        except TypeError as exc:
-            raise DataError(f"bad stacked detector option: {exc}") from exc
+    if kind == "stacked" and not params.get("meta_columns"):
+        raise DataError(
+            "the stacked detector combines text and metadata: name the metadata columns, "
+            "e.g. --set 'detector.meta_columns=[speaker, party]'"
+        )
     if kind != "tfidf":
-        cls = _neural_class(kind)
+        cls = _kind_class(kind)
         try:
             return cls(**params)
         except TypeError as exc:

@@ -34,7 +34,7 @@ from sklearn.svm import LinearSVC
 
 from socialgan.errors import DataError
 from socialgan.text.data import TextDataset
-from socialgan.text.detector_api import TextDetectorMixin, encode_labels
+from socialgan.text.detector_api import TextDetectorMixin, encode_labels, training_labels
 from socialgan.text.features import MetaEncoder, StyleEncoder, make_vectorizer, preprocess_texts
 from socialgan.text.linear_head import LinearHead
 from socialgan.text.nbsvm import NBSVMClassifier
@@ -279,13 +279,8 @@ class TfidfDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
         threshold, rounds = check_self_training(
             self.self_training_threshold, self.self_training_rounds
         )
-        if isinstance(X, TextDataset):
-            y = X.labels if y is None else y
-            label_names = X.label_names if label_names is None else label_names
-        if y is None:
-            raise ValueError("fit needs labels y")
+        y, label_names = training_labels(X, y, label_names)
         texts, meta = self._split_input(X)
-        y = np.asarray(y)
         if len(y) != len(texts):
             raise DataError(f"{len(y)} labels for {len(texts)} texts")
         extra = None if unlabeled_texts is None else self._split_input(unlabeled_texts)

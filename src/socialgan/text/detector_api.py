@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 
 from socialgan.errors import DataError
+from socialgan.text.data import TextDataset
 
-__all__ = ["TextDetectorMixin", "encode_labels", "fit_takes_unlabeled"]
+__all__ = ["TextDetectorMixin", "encode_labels", "fit_takes_unlabeled", "training_labels"]
 
 
 def fit_takes_unlabeled(detector: Any) -> bool:
@@ -26,6 +27,19 @@ def fit_takes_unlabeled(detector: Any) -> bool:
         return "unlabeled_texts" in inspect.signature(detector.fit).parameters
     except (AttributeError, TypeError, ValueError):
         return False
+
+
+def training_labels(
+    X: Any, y: Any, label_names: Sequence[str] | None
+) -> tuple[np.ndarray, Sequence[str] | None]:
+    """``(y, label_names)`` for ``fit``: a :class:`TextDataset` supplies its own where they
+    are not given; ``ValueError`` when there are no labels."""
+    if isinstance(X, TextDataset):
+        y = X.labels if y is None else y
+        label_names = X.label_names if label_names is None else label_names
+    if y is None:
+        raise ValueError("fit needs labels y")
+    return np.asarray(y), label_names
 
 
 def encode_labels(

@@ -35,7 +35,7 @@ from sklearn.model_selection import StratifiedKFold
 from socialgan.errors import DataError
 from socialgan.text.classic import TfidfDetector
 from socialgan.text.data import TextDataset
-from socialgan.text.detector_api import TextDetectorMixin, encode_labels
+from socialgan.text.detector_api import TextDetectorMixin, encode_labels, training_labels
 from socialgan.text.linear_head import LinearHead
 from socialgan.text.model_card import TFIDF_LIMITS, write_card
 from socialgan.text.persistence import read_pretrained
@@ -205,12 +205,7 @@ class StackedDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
         them, then both base models refitted on all of X. ``X``: a :class:`TextDataset`
         (labels and names default to its own) or a ``DataFrame`` with the text and
         metadata columns."""
-        if isinstance(X, TextDataset):
-            y = X.labels if y is None else y
-            label_names = X.label_names if label_names is None else label_names
-        if y is None:
-            raise ValueError("fit needs labels y")
-        y = np.asarray(y)
+        y, label_names = training_labels(X, y, label_names)
         if len(y) != _n_rows(X):
             raise DataError(f"{len(y)} labels for {_n_rows(X)} texts")
         self.classes_, y_enc, self.label_names_ = encode_labels(y, label_names)

@@ -83,7 +83,11 @@ from socialgan.text import (  # noqa: E402
 )
 from socialgan.text.generator_attack import GeneratorAttack  # noqa: E402
 from socialgan.text.generator_report import generator_attack_report  # noqa: E402
-from socialgan.text.presets import LIAR_HONEST_META_COLUMNS, preset_for  # noqa: E402
+from socialgan.text.presets import (  # noqa: E402
+    LIAR_HONEST_META_COLUMNS,
+    preset_for,
+    with_leaky_counts,
+)
 
 ONE_SHOT = ("leet", "homoglyph", "zero_width", "spacing", "synonym", "mixed")
 FRACTIONS = (0.05, 0.1, 0.25, 1.0)
@@ -192,16 +196,16 @@ def run_liar(factories, names) -> dict[str, Any]:
     out: dict[str, Any] = {}
     variants: list[tuple[str, Any]] = [
         ("stacked (honest meta)", lambda: StackedDetector(**preset_for("liar")["stacked"])),
-        (
-            "tfidf (honest meta)",
-            lambda: factories["tfidf"]("liar", meta_columns=LIAR_HONEST_META_COLUMNS),
-        ),
+        ("tfidf (honest meta)", lambda: factories["tfidf"]("liar")),  # the preset's default
         ("tfidf (text only)", lambda: factories["tfidf"]("liar", meta_columns=None)),
     ]
     for name in names:
         if name != "tfidf":  # the neural detectors read the statement only
             variants.append((f"{name} (text only)", lambda n=name: factories[n]("liar")))
-    variants.append(("tfidf (leaky credit counts)", lambda: factories["tfidf"]("liar")))
+    leaky = with_leaky_counts(LIAR_HONEST_META_COLUMNS)  # --leaky-credit-counts in the CLI
+    variants.append(
+        ("tfidf (leaky credit counts)", lambda: factories["tfidf"]("liar", meta_columns=leaky))
+    )
     for label, make in variants:
         r = evaluate_split(train, tests, make)
         out[label] = {

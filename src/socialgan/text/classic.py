@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -33,6 +34,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from socialgan.errors import DataError
+from socialgan.model_selection import lowest_log_loss, out_of_fold_proba
 from socialgan.text.data import TextDataset
 from socialgan.text.detector_api import TextDetectorMixin, encode_labels, training_labels
 from socialgan.text.features import MetaEncoder, StyleEncoder, make_vectorizer, preprocess_texts
@@ -224,8 +226,9 @@ class TfidfDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
     def _select(
         self, assemble: Callable[[float], sp.csr_matrix], y: np.ndarray
     ) -> tuple[float, float]:
-        """``(C, style_weight)`` with the best inner-CV accuracy; ties go to the first
-        candidate in (style_weight, C) ascending order: the simpler, more regularized one."""
+        """``(C, style_weight)`` with the lowest inner-CV log-loss of the calibrated model
+        (``model_selection.lowest_log_loss``); ties go to the first candidate in
+        (style_weight, C) ascending order: the simpler, more regularized one."""
         cs = sorted(float(c) for c in np.atleast_1d(self.C))
         ws = sorted(float(w) for w in np.atleast_1d(self.style_weight))
         grid = [(c, w) for w in ws for c in cs]
@@ -234,20 +237,25 @@ class TfidfDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
             return grid[0]
         folds = StratifiedKFold(self.C_cv, shuffle=True, random_state=self.random_state + 1)
         splits = list(folds.split(np.zeros(len(y)), y))
-        scores = np.zeros(len(grid))
-        for w in ws:
-            features = assemble(w)
-            for train, test in splits:
-                for i, (c, w_i) in enumerate(grid):
-                    if w_i == w:
-                        with warnings.catch_warnings():  # weak candidates may not converge
-                            warnings.simplefilter("ignore", ConvergenceWarning)
-                            clf = self._base_estimator(c).fit(features[train], y[train])
-                        acc = np.mean(clf.predict(features[test]) == y[test])
-                        scores[i] += acc / len(splits)
-        for (c, w), score in zip(grid, scores.tolist(), strict=True):
-            self.selection_scores_[f"C={c:g},style_weight={w:g}"] = score
-        return grid[int(np.argmax(scores))]
+        n_classes = len(self.classes_)
+        features = functools.lru_cache(maxsize=None)(assemble)
+
+        def oof(candidate: tuple[float, float]) -> np.ndarray:
+            c, w = candidate
+            X = features(w)
+
+            def fit_predict(train: np.ndarray, test: np.ndarray) -> np.ndarray:
+                with warnings.catch_warnings():  # weak candidates may not converge
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    est = self._make_estimator(c).fit(X[train], y[train])
+                return LinearHead.from_sklearn(est, n_classes).predict_proba(X[test])
+
+            return out_of_fold_proba(fit_predict, len(y), n_classes, splits)
+
+        best, _, losses = lowest_log_loss(grid, oof, y, n_classes)
+        for (c, w), loss in losses.items():
+            self.selection_scores_[f"C={c:g},style_weight={w:g}"] = loss
+        return best
 
     def _make_estimator(self, C: float):
         base = self._base_estimator(C)

@@ -15,7 +15,7 @@ from ..cli_util import user_errors
 from ..config_io import dump, resolve
 from ..errors import DataError
 from .data import DEFAULT_MAX_CHARS, NAMED_SOURCES, TextDataset, load_named, load_source
-from .presets import preset_for
+from .presets import preset_for, with_leaky_counts
 
 app = typer.Typer(
     help="Text moderation: detect spam, deceptive reviews and fake news in short texts.",
@@ -51,13 +51,24 @@ def _kind_class(kind: str) -> Any:
     raise DataError(f"--detector must be one of {', '.join(DETECTOR_KINDS)}, not {kind!r}")
 
 
-def default_config(source: str, kind: str = "tfidf") -> dict[str, Any]:
-    """Every detector option with its default, plus the named data set's preset (TF-IDF)."""
-    from .classic import TfidfDetector
+LEAKY_HELP = (
+    "LIAR only: add the five credit-history counts to the metadata. They LEAK the label "
+    "(as distributed they count the statement's own verdict), so scores with them are not "
+    "comparable with published LIAR results. Off by default."
+)
 
+
+def default_config(source: str, kind: str = "tfidf", leaky: bool = False) -> dict[str, Any]:
+    """Every detector option with its default, plus the named data set's preset (TF-IDF).
+
+    ``leaky`` adds LIAR's credit-history counts to the preset's metadata columns."""
+    if leaky and source.partition(":")[0] != "liar":
+        raise DataError(f"--leaky-credit-counts applies to the liar data set, not {source!r}")
     if kind == "stacked":
         params = _kind_class(kind)().json_params()
         params.update(preset_for(source).get("stacked", {}))
+        if leaky:
+            params["meta_columns"] = with_leaky_counts(params.get("meta_columns"))
         return {"detector": {"kind": kind, **params}}
     if kind != "tfidf":
         params = {
@@ -65,8 +76,12 @@ def default_config(source: str, kind: str = "tfidf") -> dict[str, Any]:
             for k, v in _kind_class(kind)().get_params().items()
         }
         return {"detector": {"kind": kind, **params}}
+    from .classic import TfidfDetector
+
     params = TfidfDetector().json_params()
     params.update(preset_for(source).get("detector", {}))
+    if leaky:
+        params["meta_columns"] = with_leaky_counts(params.get("meta_columns"))
     return {"detector": params}
 
 
@@ -145,6 +160,7 @@ def detect_train(
     ),
     config: Path = typer.Option(None, "--config", "-c", help="YAML file with a detector section."),
     set_: list[str] = typer.Option([], "--set", help=SET_HELP),
+    leaky_counts: bool = typer.Option(False, "--leaky-credit-counts", help=LEAKY_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved config and exit."),
     max_chars: int = typer.Option(DEFAULT_MAX_CHARS, help="Longest text accepted."),
     harden: bool = typer.Option(
@@ -162,7 +178,7 @@ def detect_train(
     """
     from .evaluation import classification_metrics, cross_validate
 
-    cfg = resolve(default_config(data, detector), config, list(set_))
+    cfg = resolve(default_config(data, detector, leaky_counts), config, list(set_))
     if dry_run:
         typer.echo(dump(cfg))
         return
@@ -370,6 +386,7 @@ def evaluate(
     ),
     config: Path = typer.Option(None, "--config", "-c", help="YAML file with a detector section."),
     set_: list[str] = typer.Option([], "--set", help=SET_HELP),
+    leaky_counts: bool = typer.Option(False, "--leaky-credit-counts", help=LEAKY_HELP),
     max_chars: int = typer.Option(DEFAULT_MAX_CHARS, help="Longest text accepted."),
 ) -> None:
     """Cross-validate a detector (--detector): accuracy, macro F1 and AUC with the protocol.
@@ -379,7 +396,7 @@ def evaluate(
     """
     from .evaluation import cross_validate, evaluate_split, format_table
 
-    cfg = resolve(default_config(data, detector), config, list(set_))
+    cfg = resolve(default_config(data, detector, leaky_counts), config, list(set_))
     dataset = _load(data, text_column, label_column, max_chars, False, group_column)
     make = lambda: build_detector(cfg["detector"])  # noqa: E731
     make()

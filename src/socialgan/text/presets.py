@@ -10,7 +10,13 @@ from typing import Any
 
 from socialgan.text.data import LIAR_COUNT_COLUMNS
 
-__all__ = ["LIAR_HONEST_META_COLUMNS", "LIAR_META_COLUMNS", "PRESETS", "preset_for"]
+__all__ = [
+    "LIAR_HONEST_META_COLUMNS",
+    "LIAR_META_COLUMNS",
+    "PRESETS",
+    "preset_for",
+    "with_leaky_counts",
+]
 
 #: LIAR metadata that a platform knows before the statement is fact-checked.
 LIAR_HONEST_META_COLUMNS = ["subject", "speaker", "job", "state", "party", "context"]
@@ -34,7 +40,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         "detector": {
             "char_ngrams": None,
             "C": [0.03, 0.1, 0.3, 1.0],
-            "meta_columns": LIAR_META_COLUMNS,
+            # Honest metadata only: the credit counts leak the label (``with_leaky_counts``
+            # adds them back, for the benchmark's "not comparable" row only).
+            "meta_columns": LIAR_HONEST_META_COLUMNS,
             "meta_weight": 0.4,
             "positive_labels": ["pants-fire", "false"],
         },
@@ -57,3 +65,10 @@ PRESETS: dict[str, dict[str, Any]] = {
 def preset_for(source: str) -> dict[str, Any]:
     """The preset of a named source (``liar:test`` -> ``liar``); ``{}`` for user files."""
     return PRESETS.get(source.partition(":")[0], {})
+
+
+def with_leaky_counts(meta_columns: list[str] | None) -> list[str]:
+    """``meta_columns`` plus LIAR's five credit-history counts, which as distributed count
+    the statement's own label: scores with them are not comparable with published ones."""
+    cols = list(meta_columns or [])
+    return cols + [c for c in LIAR_COUNT_COLUMNS if c not in cols]

@@ -29,10 +29,10 @@ from safetensors.numpy import load_file, save_file
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import log_loss
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from socialgan.errors import DataError
+from socialgan.model_selection import lowest_log_loss, out_of_fold_proba
 from socialgan.text.classic import TfidfDetector
 from socialgan.text.data import TextDataset
 from socialgan.text.detector_api import TextDetectorMixin, encode_labels, training_labels
@@ -160,11 +160,12 @@ class StackedDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
         self, X: Any, y: np.ndarray, params: dict[str, Any], folds: list[tuple[Any, Any]]
     ) -> np.ndarray:
         """Out-of-fold class probabilities ``(N, K)`` of a base model with ``params``."""
-        proba = np.zeros((len(y), len(self.classes_)))
-        for train, test in folds:
+
+        def fit_predict(train: np.ndarray, test: np.ndarray) -> np.ndarray:
             det = TfidfDetector(**params).fit(_take(X, train), y[train])
-            proba[test] = self._full_proba(det, _take(X, test))
-        return proba
+            return self._full_proba(det, _take(X, test))
+
+        return out_of_fold_proba(fit_predict, len(y), len(self.classes_), folds)
 
     def _lowest_log_loss(
         self, what: str, candidates: Any, y: np.ndarray, oof: Callable[[float], np.ndarray]
@@ -172,15 +173,10 @@ class StackedDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
         """``(C, out-of-fold probabilities)`` of the candidate whose ``oof(C)`` has the
         lowest log-loss (ties: the smaller, more regularized C); every loss goes into
         ``selection_scores_`` as ``{what}_C={C}``."""
-        best: tuple[float, float, np.ndarray] | None = None
-        for c in sorted(float(v) for v in np.atleast_1d(candidates)):
-            proba = oof(c)
-            loss = float(log_loss(y, proba, labels=np.arange(len(self.classes_))))
-            self.selection_scores_[f"{what}_C={c:g}"] = loss
-            if best is None or loss < best[1]:
-                best = (c, loss, proba)
-        assert best is not None
-        return best[0], best[2]
+        cs = sorted(float(v) for v in np.atleast_1d(candidates))
+        best, proba, losses = lowest_log_loss(cs, oof, y, len(self.classes_))
+        self.selection_scores_.update({f"{what}_C={c:g}": v for c, v in losses.items()})
+        return best, proba
 
     def _combiner(self, C: float) -> LogisticRegression:
         return LogisticRegression(C=C, max_iter=3000)
@@ -192,10 +188,9 @@ class StackedDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
         folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state + 1)
 
         def oof(c: float) -> np.ndarray:
-            proba = np.zeros((len(y), len(self.classes_)))
-            for tr, te in folds.split(features, y):
-                proba[te] = self._combiner(c).fit(features[tr], y[tr]).predict_proba(features[te])
-            return proba
+            return cross_val_predict(
+                self._combiner(c), features, y, cv=folds, method="predict_proba"
+            )
 
         return self._lowest_log_loss("combiner", self.combiner_C, y, oof)[0]
 

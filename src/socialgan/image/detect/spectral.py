@@ -16,16 +16,17 @@ stratified cross-validation (log loss).
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import scipy.fft
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from ...errors import DataError
+from ...model_selection import lowest_log_loss
 from .base import ImageDetector
 from .inputs import _check_fit_inputs, as_images, fit_to_size, to_grayscale
 
@@ -97,20 +98,10 @@ def azimuthal_spectrum(images: Tensor) -> Tensor:
     return radial_mean(log_power_spectrum(x)).float()
 
 
-def _dct_matrix(n: int) -> Tensor:
-    """Orthonormal DCT-II matrix ``(n, n)``: ``dct(v) = M @ v``."""
-    k = torch.arange(n, dtype=torch.float64)[:, None]
-    i = torch.arange(n, dtype=torch.float64)[None, :]
-    m = torch.cos(math.pi / n * (i + 0.5) * k) * math.sqrt(2.0 / n)
-    m[0] /= math.sqrt(2.0)
-    return m
-
-
 def dct2(images: Tensor) -> Tensor:
-    """Orthonormal 2-D DCT-II of grayscale-converted images, ``(N, H, W)``."""
-    x = to_grayscale(images)[:, 0].double()
-    mh, mw = _dct_matrix(x.shape[-2]), _dct_matrix(x.shape[-1])
-    return (mh @ x @ mw.T).float()
+    """Orthonormal 2-D DCT-II of grayscale-converted images, ``(N, H, W)`` (``scipy.fft``)."""
+    x = to_grayscale(images)[:, 0].detach().cpu().double().numpy()
+    return torch.from_numpy(scipy.fft.dctn(x, type=2, axes=(-2, -1), norm="ortho")).float()
 
 
 def dct_band_features(images: Tensor, bands: int = 8) -> Tensor:
@@ -227,24 +218,20 @@ class SpectralDetector(ImageDetector):
         return self
 
     def _select_C(self, Z: np.ndarray, y: np.ndarray) -> float:
-        """The ``C`` of ``Cs`` with the lowest mean validation log loss."""
+        """The ``C`` of ``Cs`` with the lowest out-of-fold log loss (ties: the smallest C)."""
         from sklearn.linear_model import LogisticRegression
-        from sklearn.metrics import log_loss
-        from sklearn.model_selection import StratifiedKFold
+        from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
         folds = min(self.cv, int(np.bincount(y).min()))
         if len(self.Cs) == 1 or folds < 2:
             return self.Cs[0]
         skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.seed)
-        losses = []
-        for C in self.Cs:
-            fold_losses = []
-            for tr, va in skf.split(Z, y):
-                m = LogisticRegression(C=C, class_weight="balanced", max_iter=5000)
-                m.fit(Z[tr], y[tr])
-                fold_losses.append(log_loss(y[va], m.predict_proba(Z[va]), labels=[0, 1]))
-            losses.append(float(np.mean(fold_losses)))
-        return self.Cs[int(np.argmin(losses))]
+
+        def oof(C: float) -> np.ndarray:
+            m = LogisticRegression(C=C, class_weight="balanced", max_iter=5000)
+            return cross_val_predict(m, Z, y, cv=skf, method="predict_proba")
+
+        return lowest_log_loss(sorted(self.Cs), oof, y, 2)[0]
 
     # -------------------------------------------------------------------- scoring
     @property

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import platform
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -35,10 +37,31 @@ def machine() -> dict[str, Any]:
     }
 
 
-def write_results(name: str, data: dict[str, Any], quick: bool) -> Path:
-    """Save ``benchmarks/results/<name>.json`` (``<name>.quick.json`` for --quick runs)."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}{'.quick' if quick else ''}.json"
+def add_out_option(ap: argparse.ArgumentParser) -> None:
+    """The ``--out DIR`` option of every benchmark (see :func:`output_dir`)."""
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for the results JSON and plots (default benchmarks/results; with --quick "
+        "a new temporary folder, so a smoke run never touches the committed results)",
+    )
+
+
+def output_dir(out: Path | None, quick: bool, name: str) -> Path:
+    """The run's output folder, created: ``out`` when given, else a new temporary folder for a
+    ``--quick`` run, else ``benchmarks/results``."""
+    if out is None:
+        out = Path(tempfile.mkdtemp(prefix=f"socialgan-{name}-quick-")) if quick else RESULTS
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def write_results(name: str, data: dict[str, Any], quick: bool, folder: Path = RESULTS) -> Path:
+    """Save ``<folder>/<name>.json`` (``<name>.quick.json`` for --quick runs, so even a quick
+    run pointed at ``benchmarks/results`` leaves the committed file alone)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}{'.quick' if quick else ''}.json"
     path.write_text(json.dumps({**data, "quick": quick}, indent=2) + "\n")
     return path
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, machine, write_results  # noqa: E402
+from common import add_out_option, machine, output_dir, write_results  # noqa: E402
 from socialgan.image.data import load_fashion_mnist  # noqa: E402
 from socialgan.image.gan import ImageGAN  # noqa: E402
 from socialgan.image.grid import save_grid  # noqa: E402
@@ -42,8 +42,11 @@ DEFAULTS = {
 }
 
 
-def train_and_score(arch: str, opts: dict, minutes: float, n_eval: int, quick: bool) -> dict:
-    """Train one model for ``minutes`` of CPU time and score it (runs in its own process)."""
+def train_and_score(
+    arch: str, opts: dict, minutes: float, n_eval: int, quick: bool, folder: Path
+) -> dict:
+    """Train one model for ``minutes`` of CPU time and score it (runs in its own process);
+    its sample grid goes to ``folder``."""
     torch.set_num_threads(opts.pop("threads"))
     data_dir = opts.pop("data")
     train = load_fashion_mnist(data_dir, split="train")
@@ -63,7 +66,7 @@ def train_and_score(arch: str, opts: dict, minutes: float, n_eval: int, quick: b
     tag = ".tmp" if quick else ""
     grid_labels = (torch.arange(100) // 10) if labels is not None else None
     grid = gan.sample(100, seed=1, labels=grid_labels, truncation=truncation)
-    save_grid(grid, RESULTS / f"image_quality_{arch}{tag}.png", nrow=10)
+    save_grid(grid, folder / f"image_quality_{arch}{tag}.png", nrow=10)
     r = evaluate_samples(fake, test.images[:n_eval], extractor, real_floor=floor_real, seed=0)
     r.update(
         steps=gan.trainer.step if gan.trainer else 0,
@@ -103,9 +106,11 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=1, help="torch threads per model")
     ap.add_argument("--jobs", type=int, default=2, help="models trained at the same time")
     ap.add_argument("--data", default=None, help="Fashion-MNIST folder (default: auto)")
+    add_out_option(ap)
     args = ap.parse_args()
-    minutes = 0.4 if args.quick else args.minutes
-    n_eval = 2000 if args.quick else 10000
+    args.out = output_dir(args.out, args.quick, "image_quality")
+    minutes = 0.2 if args.quick else args.minutes
+    n_eval = 1000 if args.quick else 10000
     common = {"threads": args.threads, "data": args.data, "progress": False}
     dcgan_opts = {
         "width": args.width,
@@ -121,7 +126,7 @@ def main() -> int:
     ctx = multiprocessing.get_context("spawn")  # fresh OpenMP state per worker
     with ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
         futures = {
-            arch: pool.submit(train_and_score, arch, opts, minutes, n_eval, args.quick)
+            arch: pool.submit(train_and_score, arch, opts, minutes, n_eval, args.quick, args.out)
             for arch, opts in jobs.items()
         }
         res = {arch: fut.result() for arch, fut in futures.items()}
@@ -142,7 +147,7 @@ def main() -> int:
         "results": res,
         "machine": m,
     }
-    path = write_results("image_quality", out, args.quick)
+    path = write_results("image_quality", out, args.quick, args.out)
     title = "## Image quality on Fashion-MNIST" + (
         " (QUICK SMOKE RUN, not a measurement)" if args.quick else ""
     )

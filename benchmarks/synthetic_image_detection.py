@@ -85,7 +85,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from torch import Tensor
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, machine, write_results  # noqa: E402
+from common import RESULTS, add_out_option, machine, output_dir, write_results  # noqa: E402
 from detection_plots import plot_overview, plot_roc, plot_spectra  # noqa: E402
 from detection_zoo import (  # noqa: E402
     CACHE,
@@ -103,6 +103,7 @@ from detection_zoo import (  # noqa: E402
     quantize,
     train_or_load,
     zoo,
+    zoo_settings_note,
 )
 from socialgan.image.detect import (  # noqa: E402
     PERTURBATIONS,
@@ -111,6 +112,7 @@ from socialgan.image.detect import (  # noqa: E402
     ImageDetector,
     SpectralDetector,
     SpectralRegularizer,
+    stack_real_fake,
 )
 from socialgan.image.grid import save_grid  # noqa: E402
 
@@ -186,7 +188,7 @@ def fit_calibrated(
     """Fit on the real training images vs ``fake``, calibrate on the calibration reals;
     returns the detector and the CPU seconds its fit took."""
     c0 = time.process_time()
-    det = new_detector(kind, size, gan).fit(splits.train, fake)
+    det = new_detector(kind, size, gan).fit(*stack_real_fake(splits.train, fake))
     seconds = time.process_time() - c0
     det.calibrate_threshold(splits.calib, target_fpr)
     return det, seconds
@@ -466,7 +468,7 @@ def make_plots(
 ) -> list[str]:
     """ROC curves, mean spectra (all generators; real vs the attackers), labelled sample
     overview and one grid per generator."""
-    folder = RESULTS / NAME
+    folder = args.out / NAME
     tag = ".tmp" if args.quick else ""
     shown = [TRAIN_GENERATOR] + [
         g for g, t in gens.items() if t.spec.family != gens[TRAIN_GENERATOR].spec.family
@@ -509,7 +511,9 @@ def make_plots(
     ]
     for g, x in {"real": splits.test, **tests}.items():
         paths.append(save_grid(x[:64], folder / f"grid_{data}_{g}{tag}.png", nrow=8))
-    return [str(p.relative_to(RESULTS.parent)) for p in paths]
+    return [
+        str(p.relative_to(RESULTS.parent) if p.is_relative_to(RESULTS.parent) else p) for p in paths
+    ]
 
 
 # ---------------------------------------------------------------------------- report
@@ -640,7 +644,7 @@ def print_report(res: dict[str, Any], args: argparse.Namespace, out: dict[str, A
         f"\nProtocol. Data: {data_lines}. Samples: {size_lines}; all images rounded to 8 bits. "
         f"Generators: {args.gen_seconds:g} CPU-seconds each (the 1/3-budget variant a third; "
         f"each attacker's fine-tuning capped at {args.attack_cap:g}x), "
-        f"{args.threads} torch thread(s), EMA samples. Detectors trained on "
+        f"{args.threads} torch thread(s), EMA samples. {zoo_settings_note()} Detectors trained on "
         f"{TRAIN_GENERATOR} only; thresholds calibrated to {args.target_fpr:.0%} FPR on the "
         "calibration reals; AUC/AP from the log-odds; unseen = the four other families "
         "(seed MLP, upsample+conv, hinge+SN, WGAN-GP), variants = other seed and 1/3 budget. "
@@ -649,7 +653,7 @@ def print_report(res: dict[str, Any], args: argparse.Namespace, out: dict[str, A
         f"{next(iter(res.values()))['sizes']['throughput_n']} images. Run: "
         f"{out['cpu_minutes']:.1f} CPU-minutes, {out['wall_minutes']:.1f} wall minutes. "
         f"Machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']}. "
-        f"Results: {out['path']}; plots: {RESULTS / NAME}/"
+        f"Results: {out['path']}; plots: {args.out / NAME}/"
     )
 
 
@@ -722,7 +726,9 @@ def main() -> int:
     ap.add_argument("--target-fpr", type=float, default=0.05, help="calibration FPR (0.05)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (1)")
     ap.add_argument("--retrain", action="store_true", help=f"ignore the cache ({CACHE})")
+    add_out_option(ap)
     args = ap.parse_args()
+    args.out = output_dir(args.out, args.quick, NAME)
     args.data = args.data or ("faces" if args.quick else "both")
     if args.gen_seconds is None:
         args.gen_seconds = 4.0 if args.quick else 60.0
@@ -771,7 +777,7 @@ def main() -> int:
         "wall_minutes": (time.perf_counter() - t0) / 60,
         "machine": machine(),
     }
-    out["path"] = str(write_results(NAME, out, args.quick))
+    out["path"] = str(write_results(NAME, out, args.quick, args.out))
     print_report(res, args, out)
     return 0
 

@@ -66,7 +66,7 @@ import torch
 from sklearn.model_selection import train_test_split
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, machine, write_results  # noqa: E402
+from common import add_out_option, machine, output_dir, write_results  # noqa: E402
 from socialgan.text import (  # noqa: E402
     CharCNNDetector,
     NormalizingDetector,
@@ -108,7 +108,9 @@ PAYLOADS = ("link", "handle")
 
 def make_factories(quick: bool) -> dict[str, Any]:
     """Detector name -> ``factory(source)`` building a fresh detector for that data set."""
-    epochs = 3 if quick else None
+    # --quick: one epoch each and a small LSA space (a smoke run, not a measurement)
+    cnn_quick: dict[str, Any] = {"max_epochs": 1} if quick else {}
+    ssgan_quick: dict[str, Any] = {"max_epochs": 1, "lsa_dim": 32} if quick else {}
 
     def tfidf(source: str, **over: Any) -> TfidfDetector:
         params = dict(preset_for(source).get("detector", {}))
@@ -118,12 +120,10 @@ def make_factories(quick: bool) -> dict[str, Any]:
         return TfidfDetector(**params)
 
     def charcnn(source: str, **over: Any) -> CharCNNDetector:
-        kw: dict[str, Any] = {"max_epochs": epochs} if epochs else {}
-        return CharCNNDetector(**kw)
+        return CharCNNDetector(**cnn_quick)
 
     def ssgan(source: str, **over: Any) -> SSGANDetector:
-        kw: dict[str, Any] = {"max_epochs": epochs} if epochs else {}
-        return SSGANDetector(**kw)
+        return SSGANDetector(**ssgan_quick)
 
     return {"tfidf": tfidf, "charcnn": charcnn, "ssgan": ssgan}
 
@@ -328,8 +328,9 @@ def run_generator_attack(train, test, factories, quick: bool) -> dict[str, Any]:
     return out
 
 
-def run_throughput(data, factories, names) -> dict[str, Any]:
-    texts = (data.texts * (10000 // len(data) + 1))[:10000]
+def run_throughput(data, factories, names, quick: bool) -> dict[str, Any]:
+    n = 1000 if quick else 10000
+    texts = (data.texts * (n // len(data) + 1))[:n]
     out = {}
     for name in names:
         det = factories[name]("youtube-spam").fit(data)
@@ -377,9 +378,9 @@ def parse_sections(text: str, ap: argparse.ArgumentParser) -> list[str]:
     return [s for s in SECTIONS if s in chosen]
 
 
-def previous_results(quick: bool) -> dict[str, Any]:
-    """The results file this run merges into (empty when there is none)."""
-    path = RESULTS / f"text_detection{'.quick' if quick else ''}.json"
+def previous_results(quick: bool, folder: Path) -> dict[str, Any]:
+    """The results file in ``folder`` this run merges into (empty when there is none)."""
+    path = folder / f"text_detection{'.quick' if quick else ''}.json"
     if not path.is_file():
         return {}
     try:
@@ -454,7 +455,9 @@ def main() -> int:
         + ". A subset is merged into the existing results file.",
     )
     ap.add_argument("--threads", type=int, default=1, help="torch threads")
+    add_out_option(ap)
     args = ap.parse_args()
+    args.out = output_dir(args.out, args.quick, "text_detection")
     torch.set_num_threads(args.threads)
     names = [n.strip() for n in args.detectors.split(",") if n.strip()]
     sections = parse_sections(args.sections, ap)
@@ -468,7 +471,9 @@ def main() -> int:
     youtube = load_named("youtube-spam")
     ott = load_named("ott") if "ott_5fold" in sections else None
     if args.quick:  # a small slice of each data set: a smoke run, not a measurement
-        youtube = youtube.subset(np.random.default_rng(0).permutation(len(youtube))[:400])
+        videos = sorted(set(youtube.groups))[:3]  # the fewest groups a nested LOVO takes
+        pool = np.flatnonzero(np.isin(youtube.groups, videos))
+        youtube = youtube.subset(np.random.default_rng(0).permutation(pool)[:400])
         if ott is not None:
             ott = ott.subset(np.random.default_rng(0).permutation(len(ott))[:200])
     train, test = youtube_split(youtube)
@@ -482,9 +487,9 @@ def main() -> int:
         "low_label": lambda: run_low_label(youtube, factories, names),
         "evasion": lambda: run_evasion(train, test, factories, args.quick),
         "generator_attack": lambda: run_generator_attack(train, test, factories, args.quick),
-        "throughput": lambda: run_throughput(youtube, factories, names),
+        "throughput": lambda: run_throughput(youtube, factories, names, args.quick),
     }
-    previous = previous_results(args.quick)
+    previous = previous_results(args.quick, args.out)
     merge = len(sections) < len(SECTIONS) and bool(previous)
     res: dict[str, Any] = dict(previous.get("results", {})) if merge else {}
     stamps: dict[str, Any] = dict(previous.get("sections", {})) if merge else {}
@@ -507,7 +512,7 @@ def main() -> int:
     out["minutes"] = (time.perf_counter() - t_start) / 60
     if merge:
         out["merged_sections"] = sections
-    path = write_results("text_detection", out, args.quick)
+    path = write_results("text_detection", out, args.quick, args.out)
     print_tables(out, res, args.quick, path)
     return 0
 

@@ -22,6 +22,7 @@ def test_help_explains_commands():
     assert "demo" in out and "image" in out
     out = runner.invoke(app, ["image", "train", "--help"]).output
     assert "--resume" in out and "--dry-run" in out and "--set" in out
+    assert "--debug" in runner.invoke(app, ["--help"]).output
 
 
 def test_dry_run_prints_resolved_config(tmp_path):
@@ -81,3 +82,40 @@ def test_demo_smoke(tmp_path):
     assert list((out / "samples").glob("step-*.png"))
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["n_fake"] == 300 and 0 <= metrics["precision"] <= 1
+    # the floor rests on as many images as the score, KID has its spread beside it
+    assert metrics["n_real"] == metrics["floor"]["n_a"] == metrics["floor"]["n_b"] == 300
+    table = (out / "metrics.md").read_text()
+    kid_row = next(line for line in table.splitlines() if line.startswith("| KID"))
+    assert kid_row.count("±") == 2
+    assert "Features: mnist (28x28): the shipped net trained on mnist data" in table
+
+
+def test_metrics_table_says_when_fewer_samples_were_scored():
+    from socialgan.image.scoring import format_metrics
+
+    floor = {"fld": 1.0, "kid": -0.0002, "kid_std": 0.001, "precision": 0.8, "recall": 0.8}
+    r = {
+        **floor,
+        "fld": 9.0,
+        "kid": 0.0123,
+        "floor": {**floor, "n_a": 2500, "n_b": 2500},
+        "min_class_share": 0.08,
+        "classes_covered": 10,
+        "class_shares": [0.1] * 10,
+        "real_class_shares": [0.1] * 10,
+        "n_fake": 2500,
+        "n_real": 2500,
+        "n_requested": 5000,
+        "n_reference": 5000,
+        "reference": "mnist5k",
+        "extractor": "mnist",
+        "extractor_size": 28,
+        "extractor_reason": "the shipped net trained on mnist data",
+        "kid_feature_scale": 2.8,
+        "kid_subsets": 100,
+        "kid_subset_size": 1000,
+    }
+    table = format_metrics(r)
+    assert "| KID x1000 (lower is better) | 12.30 ± 1.00 | -0.20 ± 1.00 |" in table
+    assert "Scored 2,500 of the 5,000 requested samples: mnist5k has 5,000 images" in table
+    assert "2,500 generated vs 2,500 real images; floor: those 2,500 real vs 2,500" in table

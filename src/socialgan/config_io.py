@@ -1,4 +1,8 @@
-"""Layered run configuration: defaults <- ``--config x.yaml`` <- ``--set a.b=v``."""
+"""Layered run configuration: defaults <- ``--config x.yaml`` <- ``--set a.b=v`` <- options.
+
+Only the shape is checked here (known keys, sections stay sections); the values are checked
+by the code that uses them, before any data is loaded.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +21,17 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any], where: str) -> di
     for key, value in override.items():
         if key not in out:
             raise DataError(f"{where}: unknown option {key!r}; known: {', '.join(sorted(out))}")
-        if isinstance(out[key], dict) and isinstance(value, dict):
+        section, given = isinstance(out[key], dict), isinstance(value, dict)
+        if section and given:
             out[key] = deep_merge(out[key], value, f"{where}.{key}")
+        elif section:
+            first = next(iter(out[key]), "KEY")
+            raise DataError(
+                f"{where}: {key!r} is a section, not a value; set one of its options, "
+                f"e.g. {key}.{first}=..."
+            )
+        elif given:
+            raise DataError(f"{where}: {key!r} is a value, not a section of options")
         else:
             out[key] = value
     return out
@@ -45,27 +58,39 @@ def parse_set(items: list[str]) -> dict[str, Any]:
         if "=" not in item:
             raise DataError(f"--set {item!r}: expected KEY=VALUE, e.g. train.steps=500")
         key, raw = item.split("=", 1)
+        parts = key.strip().split(".")
+        if not all(parts):
+            raise DataError(
+                f"--set {item!r}: expected KEY=VALUE with a dotted KEY, e.g. train.steps"
+            )
         try:
             value = yaml.safe_load(raw) if raw != "" else ""
         except yaml.YAMLError:
             value = raw
         node = out
-        parts = key.strip().split(".")
         for part in parts[:-1]:
             node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise DataError(f"--set {item!r}: {part!r} was already set to a value")
         node[parts[-1]] = value
     return out
 
 
 def resolve(
-    defaults: dict[str, Any], config_file: str | Path | None, sets: list[str] | None
+    defaults: dict[str, Any],
+    config_file: str | Path | None,
+    sets: list[str] | None,
+    options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Apply a YAML file and ``--set`` overrides on top of ``defaults``."""
+    """Apply a YAML file, ``--set`` overrides and then command-line ``options`` (a nested
+    dict of the values given as options) on top of ``defaults``."""
     cfg = defaults
     if config_file is not None:
         cfg = deep_merge(cfg, load_yaml(config_file), str(config_file))
     if sets:
         cfg = deep_merge(cfg, parse_set(sets), "--set")
+    if options:
+        cfg = deep_merge(cfg, options, "option")
     return cfg
 
 

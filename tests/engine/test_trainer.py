@@ -46,6 +46,31 @@ def test_r1_and_clipping_and_ema_run():
     )
 
 
+def _total_norm(grads: list[torch.Tensor]) -> torch.Tensor:
+    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+
+
+@pytest.mark.parametrize("player", ["discriminator", "generator"])
+def test_grad_clip_scales_the_update_gradients_down_to_the_clip_norm(player):
+    clip = 0.01
+    runs = {}
+    for grad_clip in (None, clip):  # twin trainers: same seed, same weights, same batch
+        t = make_trainer(grad_clip=grad_clip)
+        t.g_regularizer = lambda fake, y: 1e3 * fake.pow(2).mean()  # a huge generator loss
+        out = t.d_step() if player == "discriminator" else t.g_step()
+        assert out is not None
+        net = t.D if player == "discriminator" else t.G
+        grads = [p.grad.clone() for p in net.parameters() if p.grad is not None]
+        runs[grad_clip] = (float(out[f"grad_norm_{player[0]}"]), grads)
+    (logged_free, free), (logged_clipped, clipped) = runs[None], runs[clip]
+    norm = float(_total_norm(free))
+    assert norm > 10 * clip  # the unclipped step would have been much larger
+    assert logged_free == pytest.approx(norm) and logged_clipped == pytest.approx(norm)
+    assert float(_total_norm(clipped)) <= clip * (1 + 1e-5)  # what the optimizer used
+    for c, f in zip(clipped, free, strict=True):  # same direction, scaled by clip / norm
+        torch.testing.assert_close(c, f * (clip / norm), rtol=1e-4, atol=1e-9)
+
+
 def test_same_seed_same_losses_and_other_seed_differs():
     a = make_trainer(seed=3).fit().history
     b = make_trainer(seed=3).fit().history

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from PIL import Image
 from typer.testing import CliRunner
 
+import socialgan
 from socialgan.cli import app
 from socialgan.errors import DataError
 from socialgan.image.data import load_mnist5k
@@ -24,6 +25,8 @@ from socialgan.image.detect import (
     azimuthal_spectrum,
     load_detector,
     perturb,
+    split_real_fake,
+    stack_real_fake,
 )
 from socialgan.image.detect.augment import augment_batch
 from socialgan.image.detect.inputs import binary_auc, fit_to_size
@@ -62,12 +65,12 @@ def pair(digits):
 
 @pytest.fixture(scope="module")
 def spectral(pair):
-    return SpectralDetector().fit(pair[0], pair[1])
+    return SpectralDetector().fit(*stack_real_fake(pair[0], pair[1]))
 
 
 @pytest.fixture(scope="module")
 def cnn(pair):
-    return CNNDetector(width=8, epochs=3, seed=0).fit(pair[0], pair[1])
+    return CNNDetector(width=8, epochs=3, seed=0).fit(*stack_real_fake(pair[0], pair[1]))
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +82,9 @@ def gan(digits):
 
 @pytest.fixture(scope="module")
 def disc(gan, digits):
-    return DiscriminatorDetector(gan).fit(digits[600:800], gan.sample(200, seed=1))
+    return DiscriminatorDetector(gan).fit(
+        *stack_real_fake(digits[600:800], gan.sample(200, seed=1))
+    )
 
 
 def _auc(det, real, fake) -> float:
@@ -155,15 +160,17 @@ def test_cnn_logits_are_differentiable_and_match_the_scores(cnn, pair):
 
 def test_cnn_training_is_deterministic(pair):
     kw = dict(width=4, epochs=1, seed=3)
-    a = CNNDetector(**kw).fit(pair[0][:48], pair[1][:48]).category_score(pair[2][:8])
-    b = CNNDetector(**kw).fit(pair[0][:48], pair[1][:48]).category_score(pair[2][:8])
+    X, y = stack_real_fake(pair[0][:48], pair[1][:48])
+    a = CNNDetector(**kw).fit(X, y).category_score(pair[2][:8])
+    torch.rand(3)  # the global generator's state must not matter
+    b = CNNDetector(**kw).fit(X, y).category_score(pair[2][:8])
     np.testing.assert_array_equal(a, b)
 
 
 def test_discriminator_detector_spots_its_own_generator(disc, gan, digits):
     real, fake = digits[800:1000], gan.sample(200, seed=2)
     assert _auc(disc, real, fake) > 0.9
-    raw = DiscriminatorDetector(gan, calibrate=False).fit(real, fake)
+    raw = DiscriminatorDetector(gan, calibrate=False).fit(*stack_real_fake(real, fake))
     assert raw.calibration_ == (1.0, 0.0)
     assert _auc(raw, real, fake) == pytest.approx(_auc(disc, real, fake))  # monotone map
 
@@ -215,14 +222,51 @@ def test_save_load_gives_equal_scores(name, request, tmp_path, pair):
     assert type(det).from_pretrained(tmp_path / "m").threshold == 0.4
 
 
+#: The config.json fields socialgan 0.1.0 wrote for an image detector.
+FORMAT_1_FIELDS = ("model_type", "kind", "name", "params", "threshold", "state", "data", "metrics")
+
+
+@pytest.mark.parametrize("name", ["spectral", "cnn", "disc"])
+def test_folders_saved_with_the_shared_model_type_still_load(name, request, tmp_path, pair):
+    det = request.getfixturevalue(name)
+    folder = det.save_pretrained(tmp_path / name)
+    config = json.loads((folder / "config.json").read_text())
+    assert config["model_type"] == type(det).model_type and set(config) == set(FORMAT_1_FIELDS)
+    config["model_type"] = "socialgan.ImageDetector"  # before each class had its own
+    (folder / "config.json").write_text(json.dumps(config))
+    for loaded in (
+        load_detector(folder),
+        socialgan.load(folder),
+        type(det).from_pretrained(folder),
+    ):
+        assert type(loaded) is type(det)
+        np.testing.assert_array_equal(
+            loaded.category_score(pair[2][:10]), det.category_score(pair[2][:10])
+        )
+
+
+def test_training_sets_from_real_and_fake_images():
+    real, fake = torch.rand(3, 1, 10, 12), torch.rand(2, 3, 8, 8)
+    X, y = stack_real_fake(real, fake)
+    assert X.shape == (5, 3, 8, 8) and y.tolist() == [0, 0, 0, 1, 1]
+    r, f = split_real_fake(X, torch.tensor(y))
+    assert torch.equal(r, X[:3]) and torch.equal(f, X[3:])
+    with pytest.raises(DataError, match="one per image"):
+        split_real_fake(X, y[:4])
+    with pytest.raises(DataError, match=r"0 \(real\) or 1"):
+        split_real_fake(X, y + 1)
+    with pytest.raises(DataError, match="fake images: need at least 2"):
+        split_real_fake(X, [0, 0, 0, 0, 1])
+
+
 def test_loading_errors(tmp_path, spectral):
     with pytest.raises(DataError, match="missing"):
         load_detector(tmp_path)
     spectral.save_pretrained(tmp_path / "s")
-    with pytest.raises(DataError, match="'spectral' detector"):
+    with pytest.raises(DataError, match="holds a socialgan.image.SpectralDetector, not a"):
         CNNDetector.from_pretrained(tmp_path / "s")
     (tmp_path / "s/config.json").write_text('{"model_type": "socialgan.ImageGAN"}')
-    with pytest.raises(DataError, match="model_type"):
+    with pytest.raises(DataError, match=r"holds a socialgan.ImageGAN, not a socialgan.image.\*"):
         load_detector(tmp_path / "s")
 
 
@@ -230,7 +274,7 @@ def test_unfitted_detector_says_so():
     with pytest.raises(RuntimeError, match="not fitted"):
         SpectralDetector().predict_proba(torch.rand(2, 1, 8, 8))
     with pytest.raises(ValueError, match="needs a GAN"):
-        DiscriminatorDetector().fit(torch.rand(4, 1, 8, 8), torch.rand(4, 1, 8, 8))
+        DiscriminatorDetector().fit(torch.rand(4, 1, 8, 8), [0, 0, 1, 1])
 
 
 # -------------------------------------------------------------------------- perturbations

@@ -1,8 +1,11 @@
+import importlib.util
 import json
+from pathlib import Path
 
 import pytest
 import torch
 
+from socialgan.checks import OptionError
 from socialgan.errors import DataError
 from socialgan.image.dataset import ImageDataset
 from socialgan.image.gan import ImageGAN
@@ -128,7 +131,7 @@ def test_deeper_dcgan_round_trips_and_old_configs_load(tmp_path):
     # trained weights may be channels_last, loaded ones are contiguous: equal up to rounding
     torch.testing.assert_close(again.sample(6, seed=3), gan.sample(6, seed=3), rtol=0, atol=1e-6)
     # a model saved before `depth` existed has no such key and loads as depth 0
-    plain = ImageGAN("dcgan", **TINY).fit(_digits())
+    plain = ImageGAN("dcgan", upsample="transposed", depth=0, **TINY).fit(_digits())
     plain.save_pretrained(tmp_path / "old")
     cfg = json.loads((tmp_path / "old/config.json").read_text())
     del cfg["net"]["depth"]
@@ -136,3 +139,93 @@ def test_deeper_dcgan_round_trips_and_old_configs_load(tmp_path):
     old = ImageGAN.from_pretrained(tmp_path / "old")
     assert old.net_config["depth"] == 0
     torch.testing.assert_close(old.sample(6, seed=3), plain.sample(6, seed=3), rtol=0, atol=1e-6)
+
+
+# ------------------------------------------------------------- defaults and old models
+def test_defaults_are_the_measured_recipe():
+    """ImageGAN's nets default to benchmarks/image_quality.py's recipe (README table)."""
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "image_quality.py"
+    spec = importlib.util.spec_from_file_location("image_quality_benchmark", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    net = ImageGAN("dcgan").net_config
+    for key in ("width", "upsample", "depth"):
+        assert net[key] == bench.DEFAULTS[key], key
+    assert (net["width"], net["upsample"], net["depth"]) == (32, "nearest", 1)
+
+
+def test_64px_faces_nets_build_with_the_defaults():
+    faces = ImageDataset(torch.rand(16, 1, 64, 64), name="faces")
+    gan = ImageGAN("dcgan", **{**TINY, "width": 32, "steps": 1}).fit(faces)
+    assert gan.sample(2, seed=0).shape == (2, 1, 64, 64)
+    assert gan.generator.depth == 1 and gan.generator.upsample == "nearest"
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_old_models_load_with_their_own_settings(tmp_path, keep):
+    """A config.json from before width/upsample/depth were saved, or with them, loads as
+    the nets it was trained with, not as today's defaults."""
+    old = ImageGAN(
+        "dcgan",
+        width=64,
+        upsample="transposed",
+        depth=0,
+        steps=1,
+        batch_size=16,
+        progress=False,
+        tensorboard=False,
+    ).fit(_digits())
+    old.save_pretrained(tmp_path / "m")
+    cfg = json.loads((tmp_path / "m/config.json").read_text())
+    if not keep:
+        for key in ("width", "upsample", "depth"):
+            del cfg["net"][key]
+    (tmp_path / "m/config.json").write_text(json.dumps(cfg))
+    again = ImageGAN.from_pretrained(tmp_path / "m")
+    net = again.net_config
+    assert (net["width"], net["upsample"], net["depth"]) == (64, "transposed", 0)
+    torch.testing.assert_close(again.sample(4, seed=1), old.sample(4, seed=1), rtol=0, atol=1e-6)
+
+
+# ----------------------------------------------------------------- checked settings
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"batch_size": 0}, r"batch_size: expected an integer >= 1, got 0"),
+        ({"lr_g": "abc"}, r"lr_g: expected a number > 0, got 'abc'"),
+        ({"steps": 0}, r"steps: expected an integer >= 1"),
+        ({"loss": "bogus"}, r"loss: expected one of minimax, non_saturating"),
+        ({"width": 0}, r"width: expected an integer >= 1"),
+        ({"upsample": "bilinear"}, r"upsample: expected one of transposed, nearest"),
+        ({"depth": -1}, r"depth: expected an integer >= 0"),
+        ({"img_size": 48}, r"img_size: expected one of 28, 32, 64"),
+        ({"conditional": "yes"}, r"conditional: expected true or false"),
+        ({"eval_samples": 1}, r"eval_samples: expected an integer >= 2"),
+    ],
+)
+def test_settings_are_checked_when_built(kwargs, match):
+    with pytest.raises(OptionError, match=match):
+        ImageGAN("dcgan", **kwargs)
+    with pytest.raises(OptionError, match="arch: expected one of seed, dcgan"):
+        ImageGAN("big")
+
+
+def test_a_saved_model_that_does_not_fit_its_files_is_a_clear_error(tmp_path):
+    gan = ImageGAN("dcgan", **TINY).fit(_digits())
+    gan.save_pretrained(tmp_path / "m")
+    cfg_path, model_path = tmp_path / "m/config.json", tmp_path / "m/model.safetensors"
+    cfg = json.loads(cfg_path.read_text())
+    cfg["net"]["width"] = 16
+    cfg_path.write_text(json.dumps(cfg))
+    with pytest.raises(DataError, match=r"model\.safetensors: the weights do not fit.*shape"):
+        ImageGAN.from_pretrained(tmp_path / "m")
+    cfg["net"]["width"], cfg["net"]["arch"] = 8, "big"
+    cfg_path.write_text(json.dumps(cfg))
+    with pytest.raises(DataError, match=r"config\.json: arch: expected one of"):
+        ImageGAN.from_pretrained(tmp_path / "m")
+    cfg["net"]["arch"] = "dcgan"
+    cfg_path.write_text(json.dumps(cfg))
+    model_path.write_bytes(b"not a safetensors file")
+    with pytest.raises(DataError, match=r"model\.safetensors: .*safetensors"):
+        ImageGAN.from_pretrained(tmp_path / "m")

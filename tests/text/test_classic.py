@@ -120,8 +120,11 @@ def test_input_errors(tmp_path, tiny):
     (tmp_path / "m" / "model.safetensors").write_bytes(b"not a tensor file")
     with pytest.raises(DataError, match="cannot read safetensors"):
         TfidfDetector.from_pretrained(tmp_path / "m")
-    (tmp_path / "m" / "config.json").write_text('{"format": "other"}')
-    with pytest.raises(DataError, match="not a socialgan.text.TfidfDetector config"):
+    (tmp_path / "m" / "config.json").write_text('{"model_type": "other"}')
+    with pytest.raises(DataError, match="unknown model_type 'other'; known: .*TfidfDetector"):
+        TfidfDetector.from_pretrained(tmp_path / "m")
+    (tmp_path / "m" / "config.json").write_text('{"model_type": "socialgan.text.SSGANDetector"}')
+    with pytest.raises(DataError, match="holds a socialgan.text.SSGANDetector, not a socialgan"):
         TfidfDetector.from_pretrained(tmp_path / "m")
 
 
@@ -187,3 +190,13 @@ def test_label_ids_must_fit_label_names():
         TfidfDetector(**SMALL).fit(texts, y + 1, label_names=["ham", "spam"])
     with pytest.raises(DataError, match="at least 2 classes"):
         TfidfDetector(**SMALL).fit(texts, np.zeros(len(texts), dtype=int))
+
+
+def test_style_weight_search_works_with_few_labels():
+    """The C / style_weight search calibrates inside 3 inner folds: with 7 texts per class
+    the inner folds hold 4-5, fewer than calibration_cv=5, so the folds are capped."""
+    texts, y = make_texts(14)
+    det = TfidfDetector().fit(texts, y)
+    assert det.style_weight_ in (0.0, 0.2)
+    assert set(det.selection_scores_) == {"C=1,style_weight=0", "C=1,style_weight=0.2"}
+    assert all(v > 0 for v in det.selection_scores_.values())  # log-losses

@@ -1,10 +1,21 @@
 import json
+from pathlib import Path
 
+import numpy as np
+import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from socialgan.cli import app
+from socialgan.text.data import load_text_file
+from socialgan.text.hardening import load_text_detector
+from socialgan.text.neural import CharCNNDetector
+from socialgan.text.ssgan import SSGANDetector
+from socialgan.text.stacked import StackedDetector
 
 from .conftest import make_texts
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # fast and reproducible on 2 cores
 
 runner = CliRunner()
 TINY = ["--set", "detector.char_ngrams=[2, 3]", "--set", "detector.calibration_cv=3"]
@@ -105,44 +116,94 @@ def test_hardened_model_resists_disguised_spam(tmp_path):
     assert abs(scores[0] - scores[1]) < 1e-9  # normalized to the same text before scoring
 
 
-def test_neural_detector_train_detect_evaluate(tmp_path):
-    data, model = _data(tmp_path), tmp_path / "cnn"
+#: ``--set`` options of each learned detector's CLI run, and the same detector built in Python.
+LEARNED = {
+    "charcnn": (
+        {"max_epochs": 4, "hash_buckets": 1024},
+        lambda: CharCNNDetector(max_epochs=4, hash_buckets=1024),
+    ),
+    "ssgan": ({"max_epochs": 3}, lambda: SSGANDetector(max_epochs=3)),
+    "stacked": (
+        {"meta_columns": "[video]", "cv": 2},
+        lambda: StackedDetector(meta_columns=["video"], cv=2),
+    ),
+}
+_OBVIOUS = {"spam": "free money click, win a prize now", "ham": "love this song, great video"}
+
+
+def _settings(options: dict[str, object]) -> list[str]:
+    return [arg for k, v in options.items() for arg in ("--set", f"detector.{k}={v}")]
+
+
+def _held_out(tmp_path: Path) -> tuple[Path, list[dict[str, str]], np.ndarray]:
+    """JSONL of 40 new texts (other seed than the training file) plus the two obvious ones."""
+    texts, labels = make_texts(40, seed=1)
+    rows = [{"text": t, "video": f"v{i // 20}"} for i, t in enumerate(texts)]
+    rows += [{"text": t, "video": "v0"} for t in _OBVIOUS.values()]
+    path = tmp_path / "held_out.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path, rows, labels
+
+
+def _cli_scores(model: Path, path: Path) -> np.ndarray:
+    """The ``spam`` score of every line of ``path``, from ``socialgan text detect --file``."""
+    res = runner.invoke(app, ["text", "detect", "--file", str(path), "--model", str(model)])
+    assert res.exit_code == 0, res.output
+    return np.array(
+        [json.loads(line)["category_scores"]["spam"] for line in res.stdout.splitlines()]
+    )
+
+
+@pytest.mark.parametrize("kind", list(LEARNED))
+def test_learned_detector_scores_held_out_texts_and_reloads_identically(tmp_path, kind):
+    options, make = LEARNED[kind]
+    data, model = _data(tmp_path), tmp_path / kind
     cols = ["--text-column", "body", "--label-column", "kind"]
-    fast = ["--set", "detector.max_epochs=2", "--set", "detector.hash_buckets=1024"]
     res = runner.invoke(
         app,
         ["text", "detect-train", "-d", str(data), *cols, "-o", str(model), "--cv", "0"]
-        + ["--detector", "charcnn", *fast],
+        + ["--detector", kind, *_settings(options)],
     )
     assert res.exit_code == 0, res.output
-    res = runner.invoke(app, ["text", "detect", "free money click", "--model", str(model)])
-    assert res.exit_code == 0, res.output
-    assert 0 <= next(iter(json.loads(res.output)["category_scores"].values())) <= 1
+    path, rows, labels = _held_out(tmp_path)
+    scores = _cli_scores(model, path)
+    held, (spam, ham) = scores[: len(labels)], scores[len(labels) :]
+    assert ((held >= 0.5) == labels).mean() >= 0.9  # chance is 0.5
+    assert held[labels == 1].min() > held[labels == 0].max()  # every spam above every ham
+    assert spam >= 0.5 > ham
+    # the same detector fitted here: the saved model must give its very scores
+    fitted = make().fit(load_text_file(data, "body", "kind"))
+    frame = pd.DataFrame(rows)
+    np.testing.assert_allclose(scores, fitted.predict_proba(frame)[:, 1], rtol=0, atol=1e-12)
+    loaded = load_text_detector(model)
+    np.testing.assert_array_equal(loaded.predict_proba(frame)[:, 1], scores)
+
+
+def test_ssgan_cross_validation_beats_chance(tmp_path):
+    data = _data(tmp_path)
+    cols = ["--text-column", "body", "--label-column", "kind"]
     res = runner.invoke(
         app,
-        ["text", "evaluate", "-d", str(data), *cols, "--cv", "2", "--detector", "ssgan"]
-        + ["--set", "detector.max_epochs=1"],
+        ["text", "evaluate", "-d", str(data), *cols, "--cv", "2", "--detector", "ssgan", "--json"]
+        + _settings({"max_epochs": 3}),
     )
     assert res.exit_code == 0, res.output
-    assert "accuracy" in res.output
+    result = json.loads(res.stdout[res.stdout.index("{") :])
+    assert len(result["folds"]) == 2 and result["accuracy"] >= 0.8
     res = runner.invoke(app, ["text", "evaluate", "-d", str(data), *cols, "--detector", "bert"])
     assert res.exit_code == 2 and "--detector must be one of" in res.output
 
 
-def test_stacked_detector_train_detect(tmp_path):
+def test_stacked_detector_needs_meta_columns_and_warns_when_they_are_missing(tmp_path):
     data, model = _data(tmp_path), tmp_path / "stacked"
     cols = ["--text-column", "body", "--label-column", "kind"]
     base = ["text", "detect-train", "-d", str(data), *cols, "-o", str(model), "--cv", "0"]
     res = runner.invoke(app, [*base, "--detector", "stacked"])
     assert res.exit_code == 2 and "meta_columns" in res.output
-    res = runner.invoke(
-        app,
-        [*base, "--detector", "stacked", "--set", "detector.meta_columns=[video]"]
-        + ["--set", "detector.cv=2"],
-    )
+    res = runner.invoke(app, [*base, "--detector", "stacked", *_settings(LEARNED["stacked"][0])])
     assert res.exit_code == 0, res.output
-    assert json.loads((model / "config.json").read_text())["format"].endswith("StackedDetector")
-    res = runner.invoke(app, ["text", "detect", "free money click", "--model", str(model)])
+    assert isinstance(load_text_detector(model), StackedDetector)
+    res = runner.invoke(app, ["text", "detect", _OBVIOUS["spam"], "--model", str(model)])
     assert res.exit_code == 0, res.output
-    assert 0 <= next(iter(json.loads(res.stdout)["category_scores"].values())) <= 1
+    assert json.loads(res.stdout)["categories"] == {"spam": True}  # the text alone says spam
     assert "metadata columns ['video'] missing" in res.stderr  # scored as unknown, said once

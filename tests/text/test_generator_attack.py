@@ -19,8 +19,6 @@ from socialgan.text.generator_attack import (
 )
 from socialgan.text.generator_report import generator_attack_report
 
-from .conftest import make_texts
-
 torch.set_num_threads(1)
 
 _OPENERS = ["free money", "check my channel", "win money now", "subscribe to me", "hello guys"]
@@ -129,36 +127,74 @@ def test_with_detector_restarts_from_pretrained_lm(fitted: GeneratorAttack) -> N
     assert fresh.generate(10, seed=2) == fitted.generate(10, seed=2, pretrained=True)
 
 
-def test_report_with_hardening() -> None:
-    train_texts, train_labels = make_texts(60, seed=0)
-    test_texts, test_labels = make_texts(30, seed=1)
+_SMALL_TALK = ["hello guys", "thanks", "today", "for real", "please"]
+_MONEY = ["free money", "win money now", "cheap money", "money money"]
+_MUSIC = ["love this song", "great video", "nice chorus", "best band"]
+_PAYLOAD = "PROMO-77"
 
-    def make() -> object:
-        return make_pipeline(CountVectorizer(), LogisticRegression(C=10.0))
 
-    det = make().fit(train_texts, train_labels)
-    spam = [t for t, y in zip(train_texts, train_labels, strict=True) if y == 1]
-    params = {**TINY, "rl_steps": 5}
+def payload_case(seed: int) -> tuple[list[str], np.ndarray, list[str], np.ndarray, list[str]]:
+    """A detector's data where hardening must work, and the attacker's spam.
+
+    Labelled spam always says "money"; ham talks music; both use the same small talk. The
+    attacker's spam is half money talk, half music talk, and every message it sends carries
+    the payload ``PROMO-77``, which the labelled data never contain. The first detector
+    learns "money = spam" and passes the music-talk messages; after hardening on the
+    attacker's outputs (labelled spam) the payload is its strongest spam word, and the
+    attacker cannot drop the payload.
+
+    Returns ``train_texts, train_labels, test_texts, test_labels, attacker_spam``.
+    """
+    rng = np.random.default_rng(seed)
+
+    def draw(n: int) -> tuple[list[str], np.ndarray]:
+        labels = np.arange(n) % 2
+        talk = rng.choice(_SMALL_TALK, size=(n, 2))
+        texts = [
+            f"{a} {rng.choice(_MONEY if y else _MUSIC)} {b}"
+            for y, (a, b) in zip(labels, talk, strict=True)
+        ]
+        return texts, labels
+
+    train_texts, train_labels = draw(80)
+    test_texts, test_labels = draw(40)
+    attacker_spam = [
+        f"{rng.choice(_MONEY if i % 2 else _MUSIC)} {rng.choice(_SMALL_TALK)}" for i in range(40)
+    ]
+    return train_texts, train_labels, test_texts, test_labels, attacker_spam
+
+
+def _bag_of_words() -> object:
+    return make_pipeline(CountVectorizer(), LogisticRegression(C=10.0))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_hardening_stops_an_attack_that_must_carry_its_payload(seed: int) -> None:
+    train_texts, train_labels, test_texts, test_labels, attacker_spam = payload_case(seed)
+    det = _bag_of_words().fit(train_texts, train_labels)
     report = generator_attack_report(
         det,
-        spam,
-        n=30,
+        attacker_spam,
+        n=60,
         train=(train_texts, train_labels),
         test=(test_texts, test_labels),
-        make_detector=make,
-        **params,
+        make_detector=_bag_of_words,
+        seed=seed,
+        payloads=[_PAYLOAD],
+        **{**TINY, "rl_steps": 5},
     )
-    for key in (
-        "success_lm_only",
-        "success_before_hardening",
-        "success_after_hardening",
-        "clean_accuracy_before",
-        "clean_accuracy_after",
-    ):
-        assert 0.0 <= report[key] <= 1.0, key
-    assert report["hardened"]["n_adversarial"] == 30
-    assert report["attack"]["n_with_payload"] == 30
+    assert report["clean_accuracy_before"] == 1.0  # the data are easy ...
+    assert report["success_before_hardening"] >= 0.6  # ... and the attacker still gets through
+    assert report["success_before_hardening"] > report["success_lm_only"]
+    hardened = report["hardened"]
+    assert hardened["n_adversarial"] == 60 and report["attack"]["n_with_payload"] == 60
+    # the hardened detector flags the very messages that got through, and a fresh attack
+    assert hardened["replayed_success_rate"] <= 0.1
+    assert report["success_after_hardening"] <= 0.1
+    assert report["success_after_hardening"] < report["success_before_hardening"] - 0.5
+    assert report["clean_accuracy_after"] >= 0.95  # hardening did not break clean accuracy
     assert len(report["attack"]["examples"]) == 5 and "texts" not in report["attack"]
+    assert all(_PAYLOAD in t for t in report["attack"]["examples"])
 
 
 def test_bad_inputs() -> None:

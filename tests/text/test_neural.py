@@ -57,8 +57,9 @@ def test_binary_fit_predict(fitted):
     assert fitted.classes_.tolist() == [0, 1] and fitted.label_names_ == ["ham", "spam"]
     assert (fitted.predict(test, threshold=0.0) == 1).all()
     np.testing.assert_allclose(fitted.category_score(test), proba[:, 1])
-    logits = fitted.decision_function(test)
-    np.testing.assert_allclose(np.exp(logits[:, 1]) / np.exp(logits).sum(1), proba[:, 1])
+    log_odds = fitted.decision_function(test)  # binary: (N,), like scikit-learn
+    assert log_odds.shape == (30,)
+    np.testing.assert_allclose(1 / (1 + np.exp(-log_odds)), proba[:, 1])
     assert fitted.history_ and fitted.best_epoch_ >= 1
     assert fitted.predict_proba([]).shape == (0, 2)
 
@@ -113,7 +114,8 @@ def test_save_load_round_trip(fitted, tmp_path):
     files = sorted(p.name for p in out.iterdir())
     assert files == ["README.md", "config.json", "model.safetensors"]
     config = json.loads((out / "config.json").read_text())
-    assert config["format"] == "socialgan.text.CharCNNDetector"
+    assert config["model_type"] == "socialgan.text.CharCNNDetector"
+    assert config["threshold"] == 0.5
     assert config["params"]["kernel_sizes"] == [3, 5]
     assert "Byte CNN" in (out / "README.md").read_text()
     loaded = CharCNNDetector.from_pretrained(out)
@@ -128,11 +130,12 @@ def test_load_errors(fitted, tmp_path):
         CharCNNDetector.from_pretrained(tmp_path)
     out = fitted.save_pretrained(tmp_path / "m")
     config = json.loads((out / "config.json").read_text())
-    (out / "config.json").write_text(json.dumps({**config, "format": "other"}))
-    with pytest.raises(DataError, match="not a socialgan.text.CharCNNDetector"):
+    other = {**config, "model_type": "socialgan.text.SSGANDetector"}
+    (out / "config.json").write_text(json.dumps(other))
+    with pytest.raises(DataError, match="holds a socialgan.text.SSGANDetector, not a socialgan"):
         CharCNNDetector.from_pretrained(out)
     (out / "config.json").write_text(json.dumps({**config, "state": {"n_classes": 5}}))
-    with pytest.raises(DataError, match="inconsistent"):
+    with pytest.raises(DataError, match="model.safetensors: the weights do not fit config.json"):
         CharCNNDetector.from_pretrained(out)
 
 

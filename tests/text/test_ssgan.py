@@ -97,6 +97,52 @@ def test_learns_with_unlabeled_rows(encoder):
     assert {"d_loss", "g_loss"} <= set(det.history_[0]) and len(det.history_) == 12
 
 
+def _low_label_task(seed: int) -> tuple[list[str], np.ndarray, list[str], list[str], np.ndarray]:
+    """Two topics of 30 made-up words each; a text is 3 words of its topic and 1 shared
+    word. Only 2 texts per topic are labelled, so most test texts share no word with them;
+    200 unlabeled texts show which words go together.
+
+    Returns ``labelled_texts, labels, unlabeled_texts, test_texts, test_labels``.
+    """
+    rng = np.random.default_rng(1000 + seed)
+    words = ["".join(rng.choice(list("bcdfghjklmnpqrstvwxz"), 3)) + "a" for _ in range(65)]
+    topics, shared = (words[:30], words[30:60]), words[60:]
+
+    def draw(n: int) -> tuple[list[str], np.ndarray]:
+        labels = np.arange(n) % 2
+        texts = [
+            " ".join(
+                rng.permutation([*rng.choice(topics[y], 3, replace=False), *rng.choice(shared, 1)])
+            )
+            for y in labels
+        ]
+        return texts, labels
+
+    labelled, labels = draw(4)
+    unlabeled, _ = draw(200)
+    test, test_labels = draw(100)
+    return labelled, labels, unlabeled, test, test_labels
+
+
+def test_unlabeled_texts_beat_a_labelled_only_fit():
+    params = {**TINY, "lsa_dim": 4, "lsa_char_ngrams": None, "lsa_min_df": 1}
+    semi, alone = [], []
+    for seed in range(4):
+        labelled, labels, unlabeled, test, test_labels = _low_label_task(seed)
+        both = SSGANDetector(**params, random_state=seed).fit(
+            labelled, labels, unlabeled_texts=unlabeled
+        )
+        only = SSGANDetector(**params, random_state=seed).fit(labelled, labels)
+        assert (both.n_unlabeled_, only.n_unlabeled_) == (200, 0)
+        semi.append((both.predict(test) == test_labels).mean())
+        alone.append((only.predict(test) == test_labels).mean())
+    # the unlabeled texts shape the LSA space and the real-vs-fake term; measured over 16
+    # seeds: with them 0.83-1.00 (mean 0.95), labelled-only 0.50-0.69 (mean 0.58)
+    assert np.mean(semi) >= 0.85
+    assert np.mean(alone) <= 0.7
+    assert min(s - a for s, a in zip(semi, alone, strict=True)) >= 0.05
+
+
 def test_multiclass_with_early_stopping(tiny_multi):
     params = {**TINY, "lr": 3e-3, "max_epochs": 10, "patience": 3}
     det = SSGANDetector(**params, validation_fraction=0.2).fit(tiny_multi)
@@ -124,7 +170,7 @@ def test_save_load_round_trip(encoder, tmp_path):
     det = SSGANDetector(**{**TINY, "max_epochs": 2}, encoder=encoder).fit(texts, y)
     out = det.save_pretrained(tmp_path / encoder, data="toy")
     config = json.loads((out / "config.json").read_text())
-    assert config["format"] == "socialgan.text.SSGANDetector"
+    assert config["model_type"] == "socialgan.text.SSGANDetector"
     assert (config["state"]["lsa"] is not None) == (encoder == "lsa")
     assert "Semi-supervised GAN" in (out / "README.md").read_text()
     loaded = SSGANDetector.from_pretrained(out)

@@ -79,7 +79,7 @@ def test_round_trip(tmp_path, tiny_multi):
     assert det.text_model_.C_ == det.selected_["text_C"]
     out = det.save_pretrained(tmp_path / "m", category="fake_news", metrics={"acc": 0.5})
     config = json.loads((out / "config.json").read_text())
-    assert config["format"] == "socialgan.text.StackedDetector"
+    assert config["model_type"] == "socialgan.text.StackedDetector"
     assert (out / "text" / "model.safetensors").is_file()
     assert "Stacking" in (out / "README.md").read_text()
     for loaded in (StackedDetector.from_pretrained(out), load_text_detector(out)):

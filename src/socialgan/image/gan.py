@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file
 from torch import Tensor
 
 from ..engine import TensorBatches, TrainConfig, Trainer, seed_everything
@@ -18,11 +16,18 @@ from ..engine.checkpoint import atomic_write_bytes, atomic_write_json, save_tens
 from ..engine.plots import plot_losses
 from ..errors import DataError
 from .dataset import ImageDataset
+from .gan_io import CONFIG_FILE, MODEL_FILE, MODEL_TYPE, load_states, model_card, read_config
+from .gan_settings import (
+    DEFAULT_DEPTH,
+    DEFAULT_UPSAMPLE,
+    DEFAULT_WIDTH,
+    check_net_settings,
+    check_run_settings,
+    saved_net_settings,
+)
 from .grid import save_grid
 from .nets import build_nets, default_optim
 
-MODEL_FILE = "model.safetensors"
-CONFIG_FILE = "config.json"
 _TRAIN_KEYS = {f.name for f in fields(TrainConfig)}
 
 
@@ -37,9 +42,12 @@ class ImageGAN:
         conditional: class-conditional generator and projection discriminator, so that
             ``sample(labels=...)`` can ask for "a post of class k". Needs labelled data.
         spectral_norm: spectral normalization in D.
-        width: base channel count of the DCGAN nets (64).
-        upsample: ``"transposed"`` or ``"nearest"`` (upsample + conv) in the DCGAN G.
-        depth: extra 3x3 convolutions per resolution in the DCGAN G and D (0).
+        width: base channel count of the DCGAN nets (32).
+        upsample: ``"nearest"`` (nearest-neighbour upsampling + 3x3 conv, the default) or
+            ``"transposed"`` (transposed convolutions) in the DCGAN G.
+        depth: extra 3x3 convolutions per resolution in the DCGAN G and D (1).
+            The three defaults are the recipe measured by ``benchmarks/image_quality.py``;
+            models saved with older defaults load with their own settings.
         run_dir: folder for the run (config, stats, samples, checkpoints, exported model);
             None trains in memory.
         sample_every: steps between sample grids written to ``run_dir/samples/``.
@@ -47,8 +55,9 @@ class ImageGAN:
             EMA samples against as many training images, in the feature space of the
             shipped feature net ``extractor``); the best FLD marks the "best" checkpoint.
         eval_samples: samples per evaluation.
-        extractor: ``auto`` (fashion-mnist for Fashion-MNIST data, att-faces for the ORL
-            faces, else mnist), ``mnist``, ``fashion-mnist`` or ``att-faces``.
+        extractor: ``auto`` (the shipped feature net of the training data and its image
+            size, see :func:`~socialgan.image.metrics.extractor_for_data`), ``mnist``,
+            ``fashion-mnist``, ``att-faces`` or ``efficientnet-lite0``.
         progress: None = progress bar on a terminal, plain lines otherwise; False = quiet.
         g_regularizer: ``callback(images) -> scalar`` added to the generator's loss, with
             ``images`` the generated batch in [0, 1] (with gradients): e.g. the mean score
@@ -57,6 +66,9 @@ class ImageGAN:
         **train: any :class:`~socialgan.engine.TrainConfig` field (``loss``, ``steps``,
             ``batch_size``, ``n_critic``, ``lr_g``, ``r1_gamma``, ``ema_decay``, ``seed``...).
             Learning rates and betas default to the architecture's preset.
+
+    Every argument is checked here, before any data is loaded: a wrong type, a value out of
+    range or an unknown name raises :class:`~socialgan.checks.OptionError` naming it.
 
     Example:
         >>> from socialgan.image import ImageGAN, load_source
@@ -73,9 +85,9 @@ class ImageGAN:
         z_dim: int = 100,
         conditional: bool = False,
         spectral_norm: bool = False,
-        width: int = 64,
-        upsample: str = "transposed",
-        depth: int = 0,
+        width: int = DEFAULT_WIDTH,
+        upsample: str = DEFAULT_UPSAMPLE,
+        depth: int = DEFAULT_DEPTH,
         run_dir: str | Path | None = None,
         sample_every: int = 0,
         eval_every: int = 0,
@@ -88,30 +100,36 @@ class ImageGAN:
         self.g_regularizer = g_regularizer
         unknown = sorted(set(train) - _TRAIN_KEYS)
         if unknown:
-            raise ValueError(
+            raise DataError(
                 f"unknown option(s) {', '.join(unknown)}; training options are: "
                 + ", ".join(sorted(_TRAIN_KEYS - {"extra"}))
             )
-        preset = default_optim(arch)
+        self.net_config: dict[str, Any] = check_net_settings(
+            {
+                "arch": arch,
+                "img_size": img_size,
+                "channels": channels,
+                "z_dim": z_dim,
+                "num_classes": 0,
+                "conditional": conditional,
+                "spectral_norm": spectral_norm,
+                "width": width,
+                "upsample": upsample,
+                "depth": depth,
+            }
+        )
+        preset = default_optim(self.net_config["arch"])
         lr, betas = preset["lr"], tuple(preset["betas"])
         train = {"lr_g": lr, "lr_d": lr, "betas_g": betas, "betas_d": betas, **train}
         self.train_config = TrainConfig.from_dict(train)
-        self.net_config: dict[str, Any] = {
-            "arch": arch,
-            "img_size": img_size,
-            "channels": channels,
-            "z_dim": z_dim,
-            "num_classes": 0,
-            "conditional": conditional,
-            "spectral_norm": spectral_norm,
-            "width": width,
-            "upsample": upsample,
-            "depth": depth,
-        }
         self.run_dir = Path(run_dir) if run_dir is not None else None
-        self.sample_every = sample_every
-        self.eval_every, self.eval_samples, self.extractor = eval_every, eval_samples, extractor
-        self.progress = progress
+        (
+            self.sample_every,
+            self.eval_every,
+            self.eval_samples,
+            self.extractor,
+            self.progress,
+        ) = check_run_settings(sample_every, eval_every, eval_samples, extractor, progress)
         self.generator: torch.nn.Module | None = None
         self.ema_generator: torch.nn.Module | None = None
         self.discriminator: torch.nn.Module | None = None
@@ -197,12 +215,25 @@ class ImageGAN:
         )
         self.ema_generator = self.trainer.ema.shadow
         if resume and self.run_dir is not None:
-            self.trainer.resume()
+            self._resume(self.trainer)
         self.trainer.fit(cpu_seconds=cpu_seconds)
         if self.run_dir is not None:
             self._write_samples(self.trainer, self.trainer.step)
             plot_losses(self.trainer.history, self.run_dir / "losses.png", title=cfg["arch"])
         return self
+
+    def _resume(self, trainer: Trainer) -> None:
+        """Continue from the run's newest checkpoint; one that does not fit is a DataError."""
+        try:
+            trainer.resume()
+        except RuntimeError as e:  # load_state_dict: missing keys or other shapes
+            lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+            detail = lines[1] if len(lines) > 1 else (lines[0] if lines else type(e).__name__)
+            raise DataError(
+                f"{self.run_dir}: its newest checkpoint does not fit the nets of these settings "
+                f"({detail[:200]}); resume with the model settings the run was started with "
+                "(its config.json)"
+            ) from e
 
     def _g_reg(self) -> Callable[[Tensor, Tensor | None], Tensor]:
         reg = self.g_regularizer
@@ -211,13 +242,16 @@ class ImageGAN:
 
     def _evaluator(self, data: ImageDataset):
         """A callback scoring EMA samples against a fixed subset of the training images."""
-        from .metrics import evaluate_features, load_feature_extractor
+        from .metrics import (
+            check_extractor_fits,
+            evaluate_features,
+            extractor_for_data,
+            load_feature_extractor,
+        )
 
-        name = self.extractor
-        if name == "auto":
-            name = "fashion-mnist" if "fashion" in data.name.lower() else "mnist"
-            name = "att-faces" if data.name.lower().startswith("att-faces") else name
+        name, _ = extractor_for_data(self.extractor, data.name, data.size)
         ext = load_feature_extractor(name)
+        check_extractor_fits(ext, data.size)
         n = min(self.eval_samples, len(data))
         perm = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[:n]
         real_features = ext.features(data.images[perm])
@@ -324,7 +358,7 @@ class ImageGAN:
     def config_dict(self) -> dict[str, Any]:
         """The resolved configuration (nets, training, data) as JSON-ready dict."""
         return {
-            "model_type": "socialgan.ImageGAN",
+            "model_type": MODEL_TYPE,
             "net": self.net_config,
             "train": self.train_config.to_dict(),
             "data": self.data_info,
@@ -345,70 +379,40 @@ class ImageGAN:
         if metrics:
             self.metrics = metrics
         atomic_write_json(directory / CONFIG_FILE, {**self.config_dict(), "metrics": self.metrics})
-        atomic_write_bytes(directory / "README.md", self._model_card().encode())
+        atomic_write_bytes(directory / "README.md", model_card(self).encode())
         return directory
 
     @classmethod
     def from_pretrained(cls, directory: str | Path, device: str = "cpu") -> ImageGAN:
-        """Load a model written by :meth:`save_pretrained` (safetensors + JSON only)."""
+        """Load a model written by :meth:`save_pretrained` (safetensors + JSON only).
+
+        The nets are built with the settings saved in ``config.json`` (models saved before
+        a setting was recorded get the value they were built with). A missing, corrupt or
+        mismatched file raises :class:`~socialgan.errors.DataError` naming it.
+        """
         directory = Path(directory)
         cfg_path, model_path = directory / CONFIG_FILE, directory / MODEL_FILE
-        for p in (cfg_path, model_path):
-            if not p.is_file():
-                raise DataError(f"{p}: missing; is {directory} a saved ImageGAN?")
-        try:
-            cfg = json.loads(cfg_path.read_text())
-        except json.JSONDecodeError as e:
-            raise DataError(f"{cfg_path}: not valid JSON ({e})") from e
-        if cfg.get("model_type") != "socialgan.ImageGAN":
-            raise DataError(f"{cfg_path}: model_type is {cfg.get('model_type')!r}, not an ImageGAN")
-        net = cfg["net"]
+        cfg = read_config(directory)
+        net = saved_net_settings(cfg["net"], str(cfg_path))
         train = {k: v for k, v in cfg["train"].items() if k != "extra"}
         # net_config holds the constructor's net arguments plus num_classes, set by fit()
-        self = cls(**{k: v for k, v in net.items() if k != "num_classes"}, **train)
+        try:
+            self = cls(**{k: v for k, v in net.items() if k != "num_classes"}, **train)
+        except DataError as e:
+            raise DataError(f"{cfg_path}: {e}") from e
         self.net_config["num_classes"] = net["num_classes"]
-        self.data_info = cfg.get("data", {})
+        self.data_info = cfg.get("data") or {}
         self.class_names = cfg.get("class_names")
-        self.metrics = cfg.get("metrics", {})
-        self._build()
+        self.metrics = cfg.get("metrics") or {}
+        try:
+            self._build()
+        except ValueError as e:
+            raise DataError(f"{cfg_path}: cannot build the nets it describes ({e})") from e
         assert self.generator is not None and self.discriminator is not None
-        tensors = load_file(str(model_path), device=device)
         ema = copy.deepcopy(self.generator)
-        for prefix, module in (("G_ema", ema), ("G", self.generator), ("D", self.discriminator)):
-            head = prefix + "."
-            module.load_state_dict(
-                {k[len(head) :]: v for k, v in tensors.items() if k.startswith(head)}
-            )
+        modules = [("G_ema", ema), ("G", self.generator), ("D", self.discriminator)]
+        load_states(modules, model_path, cfg_path, device)
         self.ema_generator = ema.eval().to(device)
         self.generator.to(device)
         self.discriminator.to(device)
         return self
-
-    def _model_card(self) -> str:
-        cfg, data = self.net_config, self.data_info
-        lines = [
-            f"# socialgan ImageGAN ({cfg['arch']})",
-            "",
-            f"- Architecture: `{cfg['arch']}`, "
-            f"{cfg['img_size']}x{cfg['img_size']}x{cfg['channels']},"
-            f" z_dim {cfg['z_dim']}, conditional: {bool(cfg['num_classes'])},"
-            f" spectral norm: {cfg['spectral_norm']}",
-            f"- Training data: {data.get('name', '?')} ({data.get('n', '?')} images)",
-            f"- Loss: {self.train_config.loss}, steps: {self.train_config.steps},"
-            f" batch size: {self.train_config.batch_size}, seed: {self.train_config.seed}",
-            "",
-            "## Metrics",
-        ]
-        if self.metrics:
-            lines += [f"- {k}: {v}" for k, v in self.metrics.items()]
-        else:
-            lines.append("- none recorded (run `socialgan image evaluate`)")
-        lines += [
-            "",
-            "## Intended use and limits",
-            "Research and testing of moderation pipelines (synthetic training data, detector",
-            "stress tests). Small CPU-trained model: samples are low-resolution and imperfect.",
-            "Do not use generated images to deceive people.",
-            "",
-        ]
-        return "\n".join(lines)

@@ -5,12 +5,13 @@ The strong classic baseline for spam, deceptive reviews and fake news. scikit-le
 persistence (``config.json`` + ``model.safetensors`` + ``README.md``), never pickles.
 
 Example:
+    >>> import socialgan
     >>> from socialgan.text import TfidfDetector, load_youtube_spam
     >>> data = load_youtube_spam()
     >>> det = TfidfDetector().fit(data.texts, data.labels, label_names=data.label_names)
     >>> det.predict_proba(["check out my channel http://x.co"])[:, 1]  # P(spam)
     >>> det.save_pretrained("models/spam")
-    >>> TfidfDetector.from_pretrained("models/spam").predict(["nice song"])
+    >>> socialgan.load("models/spam").predict(["nice song"])  # or TfidfDetector.from_pretrained
     >>> # transductive: also learn from unlabeled texts (e.g. the comments to moderate)
     >>> det = TfidfDetector().fit(data.texts, data.labels, unlabeled_texts=new_comments)
 """
@@ -35,12 +36,16 @@ from sklearn.svm import LinearSVC
 
 from socialgan.errors import DataError
 from socialgan.model_selection import lowest_log_loss, out_of_fold_proba
-from socialgan.text.data import TextDataset
-from socialgan.text.detector_api import TextDetectorMixin, encode_labels, training_labels
+from socialgan.text.detector_api import (
+    TextDetectorMixin,
+    encode_labels,
+    split_text_input,
+    training_labels,
+)
 from socialgan.text.features import MetaEncoder, StyleEncoder, make_vectorizer, preprocess_texts
 from socialgan.text.linear_head import LinearHead
 from socialgan.text.nbsvm import NBSVMClassifier
-from socialgan.text.persistence import json_params, load_detector, save_detector
+from socialgan.text.persistence import MODEL_TYPE, json_params, load_tfidf, save_tfidf
 from socialgan.text.self_training import check_self_training, split_unlabeled
 
 __all__ = ["TfidfDetector"]
@@ -98,6 +103,9 @@ class TfidfDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
     (so an outer CV of the detector is a nested, honest estimate); the choice is in
     ``C_`` and ``style_weight_``, the inner scores in ``selection_scores_``.
 
+    ``threshold`` (attribute, default 0.5; see :meth:`calibrate_threshold`) is where a binary
+    detector's ``predict`` flags; it is saved with the model.
+
     Unlabeled texts (``fit(..., unlabeled_texts=...)`` or ``-1`` labels) are used by
     self-training: after the fit on the labeled texts, each round labels every unlabeled
     text with the current model and refits (vocabularies, idf, calibration; the chosen
@@ -107,6 +115,8 @@ class TfidfDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
     their domain: on YouTube spam, leave-one-video-out accuracy rises from 95.4% to 96.1%
     (threshold 0.9, or chosen per held-out video by ``nested_group_selection``).
     """
+
+    model_type = MODEL_TYPE
 
     def __init__(
         self,
@@ -165,24 +175,7 @@ class TfidfDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
     # ----------------------------------------------------------------- input handling
     def _split_input(self, X: Any) -> tuple[list[str], pd.DataFrame | None]:
         """``(texts, meta frame or None)`` from a list of texts, a DataFrame or a TextDataset."""
-        if isinstance(X, TextDataset):
-            return list(X.texts), X.meta
-        if isinstance(X, pd.DataFrame):
-            if self.text_column not in X.columns:
-                raise DataError(
-                    f"input frame has no text column {self.text_column!r}; found: {list(X.columns)}"
-                )
-            return self._check_texts(X[self.text_column].tolist()), X.reset_index(drop=True)
-        if isinstance(X, (str, bytes)):
-            raise DataError("expected a list of texts, got a single string (wrap it in a list)")
-        return self._check_texts(list(X)), None
-
-    @staticmethod
-    def _check_texts(texts: list[Any]) -> list[str]:
-        for i, t in enumerate(texts):
-            if not isinstance(t, str):
-                raise DataError(f"text {i}: expected a string, found {type(t).__name__}")
-        return texts
+        return split_text_input(X, self.text_column)
 
     def _vectorizer_settings(self, ngrams: Sequence[int], analyzer: str) -> dict[str, Any]:
         return {
@@ -247,7 +240,8 @@ class TfidfDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
             def fit_predict(train: np.ndarray, test: np.ndarray) -> np.ndarray:
                 with warnings.catch_warnings():  # weak candidates may not converge
                     warnings.simplefilter("ignore", ConvergenceWarning)
-                    est = self._make_estimator(c).fit(X[train], y[train])
+                    smallest = int(np.bincount(y[train]).min())
+                    est = self._make_estimator(c, smallest).fit(X[train], y[train])
                 return LinearHead.from_sklearn(est, n_classes).predict_proba(X[test])
 
             return out_of_fold_proba(fit_predict, len(y), n_classes, splits)
@@ -257,13 +251,21 @@ class TfidfDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
             self.selection_scores_[f"C={c:g},style_weight={w:g}"] = loss
         return best
 
-    def _make_estimator(self, C: float):
+    def _make_estimator(self, C: float, smallest_class: int | None = None):
+        """The (calibrated) linear model. ``smallest_class``: inside the C search, the
+        calibration folds are capped at the inner training fold's smallest class count (a
+        few labels per class would otherwise be too few for ``calibration_cv`` folds)."""
         base = self._base_estimator(C)
         if self.calibration == "none":
             return base
         if self.calibration != "sigmoid":
             raise ValueError(f"calibration must be 'sigmoid' or 'none', not {self.calibration!r}")
-        folds = StratifiedKFold(self.calibration_cv, shuffle=True, random_state=self.random_state)
+        n_folds = self.calibration_cv
+        if smallest_class is not None:
+            n_folds = min(n_folds, smallest_class)
+            if n_folds < 2:
+                return base
+        folds = StratifiedKFold(n_folds, shuffle=True, random_state=self.random_state)
         return CalibratedClassifierCV(
             base, method="sigmoid", cv=folds, ensemble=self.calibration_ensemble
         )
@@ -272,9 +274,10 @@ class TfidfDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
         self,
         X: Any,
         y: Any = None,
+        *,
         label_names: Sequence[str] | None = None,
         unlabeled_texts: Any = None,
-    ):
+    ) -> TfidfDetector:
         """Learn vocabularies, idf, metadata encodings and the calibrated linear model.
 
         ``X``: list of texts, a ``DataFrame`` (``text_column`` + metadata) or a
@@ -374,10 +377,12 @@ class TfidfDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
             raise ValueError("this TfidfDetector is not fitted: call fit() or from_pretrained()")
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """Raw linear scores ``(N, n_out)`` of the first (or only) linear model."""
+        """Raw linear scores of the first (or only) linear model: ``(N,)`` for a binary
+        detector (larger = the positive class), ``(N, K)`` otherwise (scikit-learn's shape)."""
         self._check_fitted()
         texts, meta = self._split_input(X)
-        return self.head_.decision_function(self._features(texts, meta))
+        scores = self.head_.decision_function(self._features(texts, meta))
+        return scores[:, 0] if len(self.classes_) == 2 else scores
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities ``(N, K)`` in the order of ``classes_``."""
@@ -407,11 +412,9 @@ class TfidfDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
         ``category`` (the moderation category, e.g. ``spam``) go into the config and card.
         """
         self._check_fitted()
-        return save_detector(
-            self, directory, metrics=metrics, data=data, category=category, name=name
-        )
+        return save_tfidf(self, directory, metrics=metrics, data=data, category=category, name=name)
 
     @classmethod
     def from_pretrained(cls, directory: str | Path) -> TfidfDetector:
         """Load a detector written by :meth:`save_pretrained` (JSON + safetensors only)."""
-        return load_detector(cls, directory)
+        return load_tfidf(cls, directory)

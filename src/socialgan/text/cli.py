@@ -301,7 +301,11 @@ def detect(
         None, "--file", "-f", help="JSONL (one object or string per line) or a .txt file."
     ),
     threshold: list[str] = typer.Option(
-        [], "--threshold", "-t", help="0.7 for all categories or spam=0.7 (repeatable)."
+        [],
+        "--threshold",
+        "-t",
+        help="0.7 for all categories or spam=0.7 (repeatable); default: each model's stored "
+        "threshold.",
     ),
     text_column: str = typer.Option("text", help="Field holding the text in JSONL objects."),
     max_chars: int = typer.Option(DEFAULT_MAX_CHARS, help="Longest text accepted."),
@@ -314,7 +318,7 @@ def detect(
     import pandas as pd
 
     from .hardening import load_text_detector
-    from .moderation import resolve_thresholds
+    from .moderation import resolve_thresholds, stored_thresholds
 
     if (text is None) == (file is None):
         raise DataError("give either a TEXT argument or --file, not both or neither")
@@ -326,7 +330,9 @@ def detect(
             raise DataError(f"{folder}: a second model for category {cat!r}")
         detectors[cat] = det
     thresholds = resolve_thresholds(
-        list(detectors), _parse_thresholds(list(threshold), list(detectors))
+        list(detectors),
+        _parse_thresholds(list(threshold), list(detectors)),
+        defaults=stored_thresholds(detectors),
     )
     if text is not None:
         if not text.strip() or len(text) > max_chars:

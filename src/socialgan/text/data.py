@@ -14,7 +14,6 @@ input raise :class:`~socialgan.errors.DataError` naming the file, row and column
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -23,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from socialgan.datapaths import DATA_ENV, find_shared_data
 from socialgan.errors import DataError
 from socialgan.text.readers import (
     DEFAULT_MAX_CHARS,
@@ -50,8 +50,6 @@ __all__ = [
     "load_youtube_spam",
 ]
 
-#: Environment variable naming the shared data folder (the one holding ``youtube_spam/`` ...).
-DATA_ENV = "SOCIALGAN_DATA"
 #: LIAR labels from least to most truthful; the label id is the position here.
 LIAR_LABELS = ("pants-fire", "false", "barely-true", "half-true", "mostly-true", "true")
 #: The 14 LIAR TSV columns (the 5 counts are the speaker's credit history).
@@ -151,9 +149,10 @@ class TextDataset:
 def find_data_dir(folder: str, root: str | Path | None = None) -> Path:
     """Locate ``<shared data>/<folder>``.
 
-    Looks at ``root`` when given (either the folder itself or its parent); otherwise at
-    ``$SOCIALGAN_DATA/<folder>``, ``shared/data/<folder>`` in the working directory and each
-    of its parents, then ``/work/shared/data/<folder>``. The error lists every place tried.
+    Looks at ``root`` when given (either the folder itself or its parent); otherwise where
+    :func:`socialgan.datapaths.find_shared_data` looks (``$SOCIALGAN_DATA``, then
+    ``shared/data`` above the working directory or the source tree). The error lists every
+    place tried.
     """
     if root is not None:
         root = Path(root)
@@ -162,19 +161,7 @@ def find_data_dir(folder: str, root: str | Path | None = None) -> Path:
         if root.exists():
             return root
         raise DataError(f"{root}: data folder not found (nor {root / folder})")
-    tried: list[Path] = []
-    if os.environ.get(DATA_ENV):
-        tried.append(Path(os.environ[DATA_ENV]) / folder)
-    cwd = Path.cwd().resolve()
-    tried += [p / "shared" / "data" / folder for p in (cwd, *cwd.parents)]
-    tried.append(Path("/work/shared/data") / folder)
-    for candidate in tried:
-        if candidate.is_dir():
-            return candidate
-    raise DataError(
-        f"data folder {folder!r} not found; looked in: {', '.join(map(str, tried))}. "
-        f"Pass a path or set {DATA_ENV} to the folder that holds {folder}/"
-    )
+    return find_shared_data(folder)
 
 
 def _meta_frame(table: Table, columns: Sequence[str]) -> pd.DataFrame:

@@ -9,17 +9,18 @@ training data.
   so the detector also learns what normalization cannot undo (synonyms, new tricks).
 
 Saved models are the inner detector's files plus ``normalization.json``; load them with
-:meth:`NormalizingDetector.from_pretrained` or :func:`load_text_detector` (which also
-loads plain detectors).
+:func:`socialgan.load` (which opens plain detectors too) or
+:meth:`NormalizingDetector.from_pretrained`.
 
 Example:
+    >>> import socialgan
     >>> from socialgan.text import TfidfDetector, load_youtube_spam
     >>> from socialgan.text.hardening import NormalizingDetector, adversarial_augment
     >>> data = load_youtube_spam()
     >>> det = NormalizingDetector(TfidfDetector()).fit(adversarial_augment(data))
     >>> det.predict(["ch\\u200beck my с h a n n e l"])
     >>> det.save_pretrained("models/spam-hardened")
-    >>> NormalizingDetector.from_pretrained("models/spam-hardened")
+    >>> socialgan.load("models/spam-hardened")  # a NormalizingDetector again
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ from typing import Any, overload
 import numpy as np
 import pandas as pd
 
+from socialgan.detector import DEFAULT_THRESHOLD
 from socialgan.errors import DataError
+from socialgan.loading import load, model_class, read_config
 from socialgan.text.attacks import (
     ATTACKS,
     Attack,
@@ -42,7 +45,6 @@ from socialgan.text.attacks import (
     check_text_list,
     get_attack,
 )
-from socialgan.text.classic import TfidfDetector
 from socialgan.text.data import TextDataset
 from socialgan.text.normalize import NORMALIZE_STEPS, normalize_text
 
@@ -55,10 +57,10 @@ __all__ = [
 
 #: File beside the inner detector's files that holds the normalization settings.
 NORMALIZATION_FILE = "normalization.json"
-_FORMAT = "socialgan.text.NormalizingDetector"
-_FORMAT_VERSION = 1
-#: Detector formats (the ``format`` of their ``config.json``) that can be loaded inside.
-_INNER: dict[str, type[Any]] = {"socialgan.text.TfidfDetector": TfidfDetector}
+_MODEL_TYPE = "socialgan.text.NormalizingDetector"
+#: 1: ``format`` names the class, ``detector`` the inner format; 2: ``model_type`` and the
+#: inner ``model_type``.
+_FORMAT_VERSION = 2
 
 
 class NormalizingDetector:
@@ -75,8 +77,11 @@ class NormalizingDetector:
     Accepts the inputs the inner detector accepts: a list of texts, a ``DataFrame``
     (its text column, the inner ``text_column`` or ``"text"``, is normalized) or a
     :class:`TextDataset`. Fitted attributes of the inner detector (``classes_``,
-    ``label_names_``, ``category_`` ...) are readable on the wrapper.
+    ``label_names_``, ``category_`` ...) are readable on the wrapper; ``threshold`` is the
+    inner detector's (setting it sets theirs, and it is saved with them).
     """
+
+    model_type = _MODEL_TYPE
 
     def __init__(
         self,
@@ -114,7 +119,11 @@ class NormalizingDetector:
     @property
     def threshold(self) -> float:
         """The inner detector's ``threshold`` attribute, else 0.5."""
-        return float(getattr(self.detector, "threshold", 0.5))
+        return float(getattr(self.detector, "threshold", DEFAULT_THRESHOLD))
+
+    @threshold.setter
+    def threshold(self, value: float) -> None:
+        self.detector.threshold = value
 
     # ------------------------------------------------------------------ normalization
     def normalize(self, texts: Sequence[str]) -> list[str]:
@@ -170,10 +179,21 @@ class NormalizingDetector:
         return np.asarray(self.detector.predict_proba(self._normalize_input(X)))
 
     def predict(self, X: Any, threshold: float | None = None) -> np.ndarray:
-        """The inner detector's ``predict`` of the normalized texts."""
+        """The inner detector's ``predict`` of the normalized texts (at its stored threshold
+        unless ``threshold`` is given)."""
         if threshold is None:
             return np.asarray(self.detector.predict(self._normalize_input(X)))
         return np.asarray(self.detector.predict(self._normalize_input(X), threshold=threshold))
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """The inner detector's ``decision_function`` of the normalized texts."""
+        return np.asarray(self.detector.decision_function(self._normalize_input(X)))
+
+    def calibrate_threshold(self, X: Any, target_fpr: float = 0.05) -> NormalizingDetector:
+        """Calibrate the inner detector's threshold on the normalized texts ``X`` (held-out
+        texts that should not be flagged; see ``TextDetectorMixin.calibrate_threshold``)."""
+        self.detector.calibrate_threshold(self._normalize_input(X), target_fpr)
+        return self
 
     def category_score(self, X: Any) -> np.ndarray:
         """``(N,)`` flagged-labels probability (what moderation reports), normalized input."""
@@ -193,18 +213,14 @@ class NormalizingDetector:
 
     # ------------------------------------------------------------------ persistence
     def save_pretrained(self, directory: str | Path, **kwargs: Any) -> Path:
-        """Save the inner detector (``kwargs`` go to its ``save_pretrained``), then
-        ``normalization.json``; the model card gets a note on the normalization."""
+        """Save the inner detector (``kwargs``, keyword-only, go to its ``save_pretrained``),
+        then ``normalization.json``; the model card gets a note on the normalization."""
         directory = Path(directory)
         self.detector.save_pretrained(directory, **kwargs)
-        inner = f"{type(self.detector).__module__}.{type(self.detector).__qualname__}"
-        config_path = directory / "config.json"
-        if config_path.is_file():
-            inner = json.loads(config_path.read_text(encoding="utf-8")).get("format", inner)
         config = {
-            "format": _FORMAT,
+            "model_type": _MODEL_TYPE,
             "format_version": _FORMAT_VERSION,
-            "detector": inner,
+            "detector": getattr(self.detector, "model_type", type(self.detector).__qualname__),
             "steps": self.steps,
         }
         (directory / NORMALIZATION_FILE).write_text(json.dumps(config, indent=2), encoding="utf-8")
@@ -214,8 +230,8 @@ class NormalizingDetector:
             note = (
                 "\n## Input normalization\nTexts are normalized before scoring "
                 f"(`socialgan.text.normalize.normalize_text`; steps: {on}). Load with "
-                "`socialgan.text.NormalizingDetector.from_pretrained(dir)` or "
-                "`socialgan.text.load_text_detector(dir)` to keep it.\n"
+                "`socialgan.load(dir)` or "
+                "`socialgan.text.NormalizingDetector.from_pretrained(dir)` to keep it.\n"
             )
             card.write_text(card.read_text(encoding="utf-8") + note, encoding="utf-8")
         return directory
@@ -224,63 +240,38 @@ class NormalizingDetector:
     def from_pretrained(cls, directory: str | Path) -> NormalizingDetector:
         """Load a detector saved by :meth:`save_pretrained` (JSON + safetensors, no pickle)."""
         directory = Path(directory)
-        path = directory / NORMALIZATION_FILE
-        if not path.is_file():
-            raise DataError(f"{directory}: not a saved NormalizingDetector ({path.name} missing)")
-        try:
-            config = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise DataError(f"{path}: not valid JSON ({e})") from None
-        if not isinstance(config, dict) or config.get("format") != _FORMAT:
-            raise DataError(f"{path}: not a {_FORMAT} config")
-        if config.get("format_version", 0) > _FORMAT_VERSION:
-            raise DataError(
-                f"{path}: format version {config['format_version']} is newer than this "
-                f"socialgan reads ({_FORMAT_VERSION}); upgrade socialgan"
-            )
-        inner_cls = _INNER.get(config.get("detector", ""))
-        if inner_cls is None and config.get("detector", "").startswith("socialgan.text."):
-            inner_cls = _detector_class(directory)
-        if inner_cls is None:
-            raise DataError(
-                f"{path}: cannot load an inner detector of format {config.get('detector')!r}; "
-                f"known: {', '.join(_INNER)}"
-            )
-        steps = config.get("steps", {})
-        if not isinstance(steps, dict) or set(steps) - set(NORMALIZE_STEPS):
-            raise DataError(f"{path}: 'steps' must map steps of {NORMALIZE_STEPS} to true/false")
-        flags: dict[str, Any] = {k: bool(v) for k, v in steps.items()}
-        return cls(inner_cls.from_pretrained(directory), **flags)
+        steps = _read_steps(directory / NORMALIZATION_FILE)
+        inner = model_class(read_config(directory, "socialgan.text.")["model_type"])
+        return cls(inner.from_pretrained(directory), **steps)
 
 
-def _detector_class(directory: str | Path) -> type[Any]:
-    """The detector class named by the ``format`` of ``directory/config.json``."""
-    from socialgan.text.neural import CharCNNDetector
-    from socialgan.text.ssgan import SSGANDetector
-    from socialgan.text.stacked import StackedDetector
-
-    known: dict[str, type[Any]] = {
-        **_INNER,
-        "socialgan.text.CharCNNDetector": CharCNNDetector,
-        "socialgan.text.SSGANDetector": SSGANDetector,
-        "socialgan.text.StackedDetector": StackedDetector,
-    }
-    path = Path(directory) / "config.json"
+def _read_steps(path: Path) -> dict[str, Any]:
+    """The normalization steps of a ``normalization.json`` (any format version so far)."""
+    if not path.is_file():
+        raise DataError(f"{path.parent}: not a saved NormalizingDetector ({path.name} missing)")
     try:
-        fmt = json.loads(path.read_text(encoding="utf-8")).get("format")
-    except (OSError, ValueError, AttributeError) as exc:
-        raise DataError(f"{path}: not a saved socialgan text detector ({exc})") from exc
-    if fmt not in known:
-        raise DataError(f"{path}: unknown detector format {fmt!r}; known: {', '.join(known)}")
-    return known[fmt]
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DataError(f"{path}: not valid JSON ({e})") from None
+    found = config.get("model_type", config.get("format")) if isinstance(config, dict) else None
+    if found != _MODEL_TYPE:
+        raise DataError(f"{path}: not a {_MODEL_TYPE} config (model_type={found!r})")
+    if config.get("format_version", 0) > _FORMAT_VERSION:
+        raise DataError(
+            f"{path}: format version {config['format_version']} is newer than this "
+            f"socialgan reads ({_FORMAT_VERSION}); upgrade socialgan"
+        )
+    steps = config.get("steps", {})
+    if not isinstance(steps, dict) or set(steps) - set(NORMALIZE_STEPS):
+        raise DataError(f"{path}: 'steps' must map steps of {NORMALIZE_STEPS} to true/false")
+    return {k: bool(v) for k, v in steps.items()}
 
 
 def load_text_detector(directory: str | Path) -> Any:
-    """Load any saved text detector (TF-IDF, stacked, CharCNN, SSGAN), wrapped in a
-    :class:`NormalizingDetector` when the folder has ``normalization.json``."""
-    if (Path(directory) / NORMALIZATION_FILE).is_file():
-        return NormalizingDetector.from_pretrained(directory)
-    return _detector_class(directory).from_pretrained(directory)
+    """Load any saved text detector (TF-IDF, stacked, CharCNN, SSGAN; hardened ones as a
+    :class:`NormalizingDetector`): :func:`socialgan.load` limited to text models, so an
+    image model or another folder says what it holds."""
+    return load(directory, expect="socialgan.text.")
 
 
 @overload

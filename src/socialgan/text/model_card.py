@@ -42,8 +42,9 @@ def write_card(
     lines = [
         f"# {config['name']}",
         "",
-        f"Text detector from `socialgan` ({config['format']}). Category: "
-        f"`{config.get('category') or 'n/a'}`; labels: {', '.join(config['label_names'])}.",
+        f"Text detector from `socialgan` ({config['model_type']}). Category: "
+        f"`{config.get('category') or 'n/a'}`; labels: {', '.join(config['label_names'])}; "
+        f"flagged at a category score >= {config.get('threshold', 0.5):.4g}.",
         "",
         "## Model",
         model,
@@ -59,13 +60,13 @@ def write_card(
         lines += [f"| {k} | {_format_metric(v)} |" for k, v in metrics.items()]
     else:
         lines.append("None recorded.")
-    cls_name = config["format"].rsplit(".", 1)[-1]
+    cls_name = config["model_type"].rsplit(".", 1)[-1]
     lines += [
         "",
         "## Intended use",
         "Ranking or pre-filtering user content for a moderation queue, with a human in the "
         "loop, on text like the training data. Load it with "
-        f"`socialgan.text.{cls_name}.from_pretrained(dir)`{also_use}.",
+        f"`socialgan.load(dir)` or `socialgan.text.{cls_name}.from_pretrained(dir)`{also_use}.",
         "",
         "## Limits",
         limits,

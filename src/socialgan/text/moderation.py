@@ -15,10 +15,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DEFAULT_THRESHOLD", "category_scores", "moderate", "resolve_thresholds"]
+from socialgan.detector import DEFAULT_THRESHOLD
 
-#: Score at or above which a category is flagged, unless a threshold is given.
-DEFAULT_THRESHOLD = 0.5
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "category_scores",
+    "moderate",
+    "resolve_thresholds",
+    "stored_thresholds",
+]
 
 
 def category_scores(detector: Any, X: Any) -> np.ndarray:
@@ -39,20 +44,31 @@ def category_scores(detector: Any, X: Any) -> np.ndarray:
     return proba[:, 1]
 
 
+def stored_thresholds(detectors: Mapping[str, Any]) -> dict[str, float]:
+    """``{category: the detector's stored threshold}`` (0.5 for a detector without one)."""
+    return {c: float(getattr(d, "threshold", DEFAULT_THRESHOLD)) for c, d in detectors.items()}
+
+
 def resolve_thresholds(
-    categories: list[str], thresholds: Mapping[str, float] | float | None
+    categories: list[str],
+    thresholds: Mapping[str, float] | float | None,
+    defaults: Mapping[str, float] | None = None,
 ) -> dict[str, float]:
-    """One threshold in [0, 1] per category (a number applies to all; default 0.5)."""
-    if thresholds is None or isinstance(thresholds, (int, float)):
-        value = DEFAULT_THRESHOLD if thresholds is None else float(thresholds)
-        out = dict.fromkeys(categories, value)
+    """One threshold in [0, 1] per category: a number applies to all; a mapping names some
+    categories; the others get ``defaults[category]`` (e.g. :func:`stored_thresholds`),
+    else 0.5."""
+    fallback = {c: float((defaults or {}).get(c, DEFAULT_THRESHOLD)) for c in categories}
+    if thresholds is None:
+        out = fallback
+    elif isinstance(thresholds, (int, float)):
+        out = dict.fromkeys(categories, float(thresholds))
     else:
         unknown = set(thresholds) - set(categories)
         if unknown:
             raise ValueError(
                 f"thresholds for unknown categories {sorted(unknown)}; categories: {categories}"
             )
-        out = {c: float(thresholds.get(c, DEFAULT_THRESHOLD)) for c in categories}
+        out = {c: float(thresholds.get(c, fallback[c])) for c in categories}
     for c, t in out.items():
         if not 0.0 <= t <= 1.0:
             raise ValueError(f"threshold for {c!r} must be in [0, 1], got {t}")
@@ -81,7 +97,8 @@ def moderate(
             metadata columns).
         detectors: ``{category: detector}``, e.g. ``{"spam": ..., "deceptive": ...}``.
         thresholds: ``{category: t}`` or one number for all; a category is flagged when its
-            score is ``>= t``. Default 0.5.
+            score is ``>= t``. Default: each detector's stored ``threshold`` (0.5 unless
+            calibrated).
         model: the ``"model"`` string to report (default: the detectors' names).
 
     Returns:
@@ -93,7 +110,7 @@ def moderate(
     if isinstance(texts, str):
         raise ValueError("expected a list of texts, got a single string (wrap it in a list)")
     cats = list(detectors)
-    thr = resolve_thresholds(cats, thresholds)
+    thr = resolve_thresholds(cats, thresholds, stored_thresholds(detectors))
     scores = {c: category_scores(det, texts) for c, det in detectors.items()}
     n = len(next(iter(scores.values())))
     name = model or _model_name(detectors)

@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 
 from socialgan.engine.utils import select_device
 from socialgan.errors import TrainingError
+from socialgan.reproducibility import reproducible
 from socialgan.text.features import preprocess_texts
 from socialgan.text.nets import CharCNNEncoder, FeatureSource, TextFeatures, make_optimizers
 from socialgan.text.neural_base import (
@@ -39,7 +40,6 @@ from socialgan.text.neural_base import (
     encode_in_batches,
     holdout_split,
     length_batches,
-    seeded,
 )
 
 __all__ = [
@@ -53,7 +53,9 @@ __all__ = [
 
 
 def class_weights(y: np.ndarray, n_classes: int, mode: str | None) -> torch.Tensor | None:
-    """``None``, or for ``"balanced"`` the weights ``n / (K * count_k)`` of scikit-learn."""
+    """``None``, or for ``"balanced"`` the weights ``n / (K * count_k)`` of scikit-learn
+    (whose ``compute_class_weight`` refuses a class missing from ``y``, which a small
+    training split can miss: such a class counts once here)."""
     if mode is None:
         return None
     if mode != "balanced":
@@ -141,7 +143,8 @@ class CharCNNSettings:
         )
 
     def _byte_encoder(self) -> CharCNNEncoder:
-        """A freshly initialized encoder (torch's global generator draws the weights)."""
+        """A freshly initialized encoder (torch's global generator draws the weights, seeded
+        by the :func:`~socialgan.reproducibility.reproducible` block of ``fit``)."""
         return CharCNNEncoder(
             embed_dim=int(self.embed_dim),
             filters=int(self.filters),
@@ -192,10 +195,16 @@ class CharCNNDetector(CharCNNSettings, NeuralTextDetector):
         positive_labels: label names that count as "flagged" in moderation; ``None`` means
             the last class of a binary problem.
         text_column: the text column when X is a ``DataFrame``. Default ``"text"``.
-        random_state: seed of initialization, dropout, batches and the validation split.
+        random_state: seed of initialization, dropout, batches and the validation split:
+            the same seed, data and torch thread count give the same model.
         device: ``"cpu"``, ``"cuda"`` or ``"auto"``. Default cpu.
         progress: show a tqdm bar over epochs. Default False.
+
+    ``threshold`` (attribute, default 0.5) is where a binary detector's ``predict`` flags;
+    it is saved with the model.
     """
+
+    model_type = "socialgan.text.CharCNNDetector"
 
     def __init__(
         self,
@@ -236,15 +245,22 @@ class CharCNNDetector(CharCNNSettings, NeuralTextDetector):
         self.model_ = _Classifier(self._byte_encoder(), n_classes, float(self.dropout))
 
     # ----------------------------------------------------------------- training
-    def fit(self, X: Any, y: Any = None, label_names: Sequence[str] | None = None):
+    def fit(
+        self, X: Any, y: Any = None, *, label_names: Sequence[str] | None = None
+    ) -> CharCNNDetector:
         """Train on texts ``X`` (a list, a ``DataFrame`` or a :class:`TextDataset`, whose own
         labels and names are then the defaults) with labels ``y``.
 
         ``label_names[k]`` names integer label ``k``; string labels name themselves.
         """
         texts, y_enc = self._fit_inputs(X, y, label_names, allow_unlabeled=False)
-        feats = self._featurize(texts)
         device = select_device(self.device)
+        with reproducible(self.random_state, device):
+            self._train(self._featurize(texts), y_enc, device)
+        return self
+
+    def _train(self, feats: TextFeatures, y_enc: np.ndarray, device: torch.device) -> None:
+        """Build ``model_`` and train it with early stopping on a held-out split."""
         n_classes = len(self.classes_)
         train_idx, val_idx = holdout_split(y_enc, self.validation_fraction, self.random_state)
         rng = np.random.default_rng(self.random_state)
@@ -253,32 +269,30 @@ class CharCNNDetector(CharCNNSettings, NeuralTextDetector):
             weight = weight.to(device)
         labels = torch.from_numpy(y_enc).to(device)
         lengths = feats.lengths()[train_idx]
-        with seeded(self.random_state):
-            self._build(n_classes)
-            model = self.model_.to(device)
-            opts = make_optimizers([model], self.lr, self.weight_decay)
+        self._build(n_classes)
+        model = self.model_.to(device)
+        opts = make_optimizers([model], self.lr, self.weight_decay)
 
-            def run_epoch() -> dict[str, float]:
-                model.train()
-                losses = []
-                batches: list[np.ndarray] = []
-                while len(batches) < self.min_steps or not batches:
-                    batches += length_batches(lengths, self.batch_size, rng)
-                for b in batches:
-                    idx = train_idx[b]
-                    logits = model(*feats.batch(idx, device))
-                    loss = F.cross_entropy(logits, labels[idx], weight=weight)
-                    for opt in opts:
-                        opt.zero_grad(set_to_none=True)
-                    loss.backward()
-                    for opt in opts:
-                        opt.step()
-                    losses.append(float(loss.detach()))
-                return {"train_loss": float(np.mean(losses))}
+        def run_epoch() -> dict[str, float]:
+            model.train()
+            losses = []
+            batches: list[np.ndarray] = []
+            while len(batches) < self.min_steps or not batches:
+                batches += length_batches(lengths, self.batch_size, rng)
+            for b in batches:
+                idx = train_idx[b]
+                logits = model(*feats.batch(idx, device))
+                loss = F.cross_entropy(logits, labels[idx], weight=weight)
+                for opt in opts:
+                    opt.zero_grad(set_to_none=True)
+                loss.backward()
+                for opt in opts:
+                    opt.step()
+                losses.append(float(loss.detach()))
+            return {"train_loss": float(np.mean(losses))}
 
-            train_epochs(self, model, run_epoch, feats, val_idx, labels, device)
+        train_epochs(self, model, run_epoch, feats, val_idx, labels, device)
         model.eval()
-        return self
 
     # ----------------------------------------------------------------- persistence
     def _tensors(self) -> dict[str, torch.Tensor]:

@@ -1,6 +1,8 @@
 """What the PyTorch text detectors share: input checks, label encoding, logits and
-probabilities, training helpers and persistence. Prediction with an optional threshold and
-the moderation hooks come from :class:`~socialgan.text.detector_api.TextDetectorMixin`.
+probabilities, training helpers and persistence. Prediction at the stored (or a given)
+threshold and the moderation hooks come from
+:class:`~socialgan.text.detector_api.TextDetectorMixin`; subclasses train inside
+:func:`~socialgan.reproducibility.reproducible`, so a seed fixes the model.
 
 Persistence is Hugging Face style and never pickles: ``config.json`` holds the
 hyperparameters, labels and shapes; ``model.safetensors`` the tensors; ``README.md`` a short
@@ -11,30 +13,31 @@ Example:
     >>> det = CharCNNDetector(max_epochs=2).fit(["free money", "nice song"] * 10, [1, 0] * 10)
     >>> det.save_pretrained("models/spam-cnn")
     >>> CharCNNDetector.from_pretrained("models/spam-cnn").predict(["free money now"])
+    >>> # or socialgan.load("models/spam-cnn")
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
-import pandas as pd
 import torch
 from safetensors.torch import load_file, save_file
+from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import train_test_split
 from torch import nn
 
 from socialgan.errors import DataError
+from socialgan.loading import MODEL_FILE
 from socialgan.text.data import TextDataset
-from socialgan.text.detector_api import TextDetectorMixin, encode_labels
+from socialgan.text.detector_api import TextDetectorMixin, encode_labels, split_text_input
 from socialgan.text.model_card import NEURAL_LIMITS, write_card
 from socialgan.text.nets import FeatureSource
-from socialgan.text.persistence import read_pretrained
+from socialgan.text.persistence import detector_config, read_pretrained, restore_common
 from socialgan.text.self_training import UNLABELED
 
 __all__ = [
@@ -43,19 +46,9 @@ __all__ = [
     "encode_in_batches",
     "holdout_split",
     "length_batches",
-    "seeded",
 ]
 
-FORMAT_VERSION = 1
 _D = TypeVar("_D", bound="NeuralTextDetector")
-
-
-@contextlib.contextmanager
-def seeded(seed: int) -> Iterator[None]:
-    """Seed torch's CPU generator inside the block and restore the caller's state after."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
 
 
 def holdout_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -138,12 +131,6 @@ def encode_in_batches(
     return result
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
 class NeuralTextDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
     """Base class: subclasses implement ``fit`` (which sets the torch module ``model_``),
     ``_featurize``, ``_tensors``, ``_state_config`` and ``_restore``, and take at least the
@@ -180,24 +167,7 @@ class NeuralTextDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
     # ----------------------------------------------------------------- input handling
     def _input_texts(self, X: Any) -> list[str]:
         """Texts from a list, a ``DataFrame`` (``text_column``) or a :class:`TextDataset`."""
-        if isinstance(X, TextDataset):
-            return list(X.texts)
-        if isinstance(X, pd.DataFrame):
-            if self.text_column not in X.columns:
-                raise DataError(
-                    f"input frame has no text column {self.text_column!r}; found: {list(X.columns)}"
-                )
-            X = X[self.text_column].tolist()
-        if isinstance(X, (str, bytes)):
-            raise DataError("expected a list of texts, got a single string (wrap it in a list)")
-        try:
-            texts = list(X)
-        except TypeError:
-            raise DataError(f"expected a list of texts, got {type(X).__name__}") from None
-        for i, t in enumerate(texts):
-            if not isinstance(t, str):
-                raise DataError(f"text {i}: expected a string, found {type(t).__name__}")
-        return texts
+        return split_text_input(X, self.text_column)[0]
 
     def _fit_inputs(
         self, X: Any, y: Any, label_names: Sequence[str] | None, *, allow_unlabeled: bool
@@ -245,17 +215,23 @@ class NeuralTextDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
         index = np.arange(len(texts))
         return encode_in_batches(self.model_, feats, index, 256, device).double().numpy()
 
-    def decision_function(self, X: Any) -> np.ndarray:
-        """Raw class logits ``(N, K)`` (softmax of these is :meth:`predict_proba`)."""
+    def _class_logits(self, X: Any) -> np.ndarray:
+        """``(N, K)`` class logits of the texts ``X``."""
         self._check_fitted()
         texts = self._input_texts(X)
         if not texts:
             return np.zeros((0, len(self.classes_)))
         return self._logits(texts)
 
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Binary: the log-odds ``(N,)`` of the positive class (its sigmoid is
+        ``predict_proba(X)[:, 1]``); multi-class: the class logits ``(N, K)``."""
+        logits = self._class_logits(X)
+        return logits[:, 1] - logits[:, 0] if len(self.classes_) == 2 else logits
+
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities ``(N, K)`` in the order of ``classes_``."""
-        return _softmax(self.decision_function(X))
+        return softmax(self._class_logits(X), axis=1)
 
     # ----------------------------------------------------------------- persistence
     def json_params(self) -> dict[str, Any]:
@@ -279,10 +255,6 @@ class NeuralTextDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
         """One line for the model card's Model section."""
         return type(self).__name__
 
-    @classmethod
-    def _format(cls) -> str:
-        return f"socialgan.text.{cls.__name__}"
-
     def save_pretrained(
         self,
         directory: str | Path,
@@ -301,18 +273,10 @@ class NeuralTextDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         default_name = "socialgan-" + type(self).__name__.lower().replace("detector", "")
-        config = {
-            "format": self._format(),
-            "format_version": FORMAT_VERSION,
-            "name": name or "-".join(filter(None, (default_name, category))),
-            "category": category,
-            "params": self.json_params(),
-            "classes": self.classes_.tolist(),
-            "label_names": self.label_names_,
-            "state": self._state_config(),
-            "data": data,
-            "metrics": metrics or {},
-        }
+        config = detector_config(
+            self, default_name, category=category, name=name, data=data, metrics=metrics
+        )
+        config["state"] = self._state_config()
         tensors = {k: v.detach().cpu().contiguous() for k, v in self._tensors().items()}
         save_file(tensors, str(directory / "model.safetensors"))
         (directory / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
@@ -323,23 +287,23 @@ class NeuralTextDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
     def from_pretrained(cls: type[_D], directory: str | Path) -> _D:
         """Load a detector written by :meth:`save_pretrained` (JSON + safetensors only)."""
         directory = Path(directory)
-        config, tensors = read_pretrained(
-            directory, cls.__name__, cls._format(), FORMAT_VERSION, load_file
-        )
+        config, tensors = read_pretrained(directory, cls.model_type, load_file)
         try:
             params = {
                 k: tuple(v) if isinstance(v, list) and k != "positive_labels" else v
                 for k, v in config["params"].items()
             }
             det = cls(**params)
-            det.classes_ = np.asarray(config["classes"])
-            det.label_names_ = [str(n) for n in config["label_names"]]
-            det._restore(config["state"], tensors)
-        except (KeyError, TypeError, ValueError, RuntimeError) as e:
+            restore_common(det, config)
+        except (KeyError, TypeError, ValueError) as e:
             raise DataError(
                 f"{directory}: incomplete or inconsistent saved detector ({e})"
             ) from None
-        det.name_ = config.get("name")
-        det.category_ = config.get("category")
-        det.metrics_ = config.get("metrics", {})
+        try:
+            det._restore(config["state"], tensors)
+        except (KeyError, TypeError, ValueError, RuntimeError) as e:
+            raise DataError(
+                f"{directory / MODEL_FILE}: the weights do not fit config.json ({e}); "
+                "were the two files saved together?"
+            ) from None
         return det

@@ -3,8 +3,16 @@
 No pickles: vocabularies, label names and settings are JSON; idf vectors, linear
 coefficients, calibration sigmoids and feature scalings are float64 safetensors. Loading
 rebuilds the scikit-learn vectorizers from vocabulary + idf and scores with numpy.
-:func:`read_pretrained`, the checked reading of such a folder, serves the PyTorch
-detectors too.
+
+Every text detector's ``config.json`` starts with the same fields (:func:`detector_config`,
+read back by :func:`restore_common`): ``model_type`` (the key of :func:`socialgan.load`),
+``format_version``, ``name``, ``category``, ``params``, ``classes``, ``label_names``,
+``threshold``, ``data`` and ``metrics``. :func:`read_pretrained`, the checked reading of such
+a folder, serves every text detector.
+
+Format versions: 1 (up to socialgan 0.1.0) named the class in ``format`` and stored no
+threshold; it still loads, with the threshold 0.5 that predicted then. 2 writes
+``model_type`` and ``threshold``.
 """
 
 from __future__ import annotations
@@ -15,10 +23,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
-from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
+from socialgan.detector import DEFAULT_THRESHOLD, check_threshold
 from socialgan.errors import DataError
+from socialgan.loading import MODEL_FILE, read_config, read_safetensors
 from socialgan.text.features import (
     MetaEncoder,
     StyleEncoder,
@@ -29,18 +38,59 @@ from socialgan.text.linear_head import LinearHead
 from socialgan.text.model_card import write_model_card
 
 __all__ = [
-    "FORMAT",
     "FORMAT_VERSION",
+    "MODEL_TYPE",
+    "detector_config",
     "json_params",
-    "load_detector",
+    "load_tfidf",
     "read_pretrained",
-    "save_detector",
+    "restore_common",
+    "save_tfidf",
 ]
 
-FORMAT = "socialgan.text.TfidfDetector"
-FORMAT_VERSION = 1
+MODEL_TYPE = "socialgan.text.TfidfDetector"
+#: Written by this socialgan; read: this one and every older one.
+FORMAT_VERSION = 2
 _TUPLE_PARAMS = ("word_ngrams", "char_ngrams", "style_weight")
 _T = TypeVar("_T")
+
+
+def detector_config(
+    det: Any,
+    default_name: str,
+    *,
+    category: str | None,
+    name: str | None,
+    data: str | None,
+    metrics: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The fields every saved text detector's ``config.json`` starts with; ``det`` is
+    fitted and has ``model_type``, ``json_params()``, ``classes_``, ``label_names_`` and
+    ``threshold``. The name defaults to ``default_name`` + ``-category``."""
+    return {
+        "model_type": det.model_type,
+        "format_version": FORMAT_VERSION,
+        "name": name or "-".join(filter(None, (default_name, category))),
+        "category": category,
+        "params": det.json_params(),
+        "classes": det.classes_.tolist(),
+        "label_names": det.label_names_,
+        "threshold": float(det.threshold),
+        "data": data,
+        "metrics": metrics or {},
+    }
+
+
+def restore_common(det: Any, config: dict[str, Any]) -> None:
+    """Set what :func:`detector_config` saved on a rebuilt ``det``: ``classes_``,
+    ``label_names_``, ``threshold`` (0.5 for format 1), ``name_``, ``category_``,
+    ``metrics_``. Raises ``KeyError``/``ValueError`` for a broken config."""
+    det.classes_ = np.asarray(config["classes"])
+    det.label_names_ = [str(n) for n in config["label_names"]]
+    det.threshold = check_threshold(config.get("threshold", DEFAULT_THRESHOLD))
+    det.name_ = config.get("name")
+    det.category_ = config.get("category")
+    det.metrics_ = config.get("metrics", {})
 
 
 def json_params(det: Any) -> dict[str, Any]:
@@ -55,7 +105,7 @@ def json_params(det: Any) -> dict[str, Any]:
     return params
 
 
-def save_detector(
+def save_tfidf(
     det: Any,
     directory: str | Path,
     *,
@@ -79,24 +129,19 @@ def save_detector(
     if det.meta_encoder_ is not None:
         meta_config, meta_arrays = det.meta_encoder_.state()
         arrays.update(meta_arrays)
-    config = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "name": name or "-".join(filter(None, ("socialgan-tfidf", det.model, category))),
-        "category": category,
-        "params": json_params(det),
-        "classes": det.classes_.tolist(),
-        "label_names": det.label_names_,
-        "head": {"kind": det.head_.kind, "n_classes": det.head_.n_classes},
-        "n_features": int(det.n_features_),
-        "selected": {"C": det.C_, "style_weight": det.style_weight_},
-        "selection_scores": det.selection_scores_,
-        "vectorizers": settings,
-        "vocabularies": vocabularies,
-        "meta_encoder": meta_config,
-        "data": data,
-        "metrics": metrics or {},
-    }
+    default_name = f"socialgan-tfidf-{det.model}"
+    config = detector_config(
+        det, default_name, category=category, name=name, data=data, metrics=metrics
+    )
+    config.update(
+        head={"kind": det.head_.kind, "n_classes": det.head_.n_classes},
+        n_features=int(det.n_features_),
+        selected={"C": det.C_, "style_weight": det.style_weight_},
+        selection_scores=det.selection_scores_,
+        vectorizers=settings,
+        vocabularies=vocabularies,
+        meta_encoder=meta_config,
+    )
     save_file(
         {k: np.ascontiguousarray(v, dtype=np.float64) for k, v in arrays.items()},
         str(directory / "model.safetensors"),
@@ -107,51 +152,32 @@ def save_detector(
 
 
 def read_pretrained(
-    directory: Path,
-    what: str,
-    fmt: str,
-    version: int,
-    load_tensors: Callable[[str], dict[str, _T]],
+    directory: Path, model_type: str, load_tensors: Callable[[str], dict[str, _T]]
 ) -> tuple[dict[str, Any], dict[str, _T]]:
-    """``(config, tensors)`` of a saved detector folder, as ``DataError``s a user can act on:
-    a missing file, invalid JSON, another ``format`` than ``fmt``, a ``format_version``
-    newer than ``version``, unreadable safetensors. ``what`` names the detector class in
-    the message; ``load_tensors`` is safetensors' numpy or torch ``load_file``."""
-    cfg_path, weights = directory / "config.json", directory / "model.safetensors"
-    for path in (cfg_path, weights):
-        if not path.is_file():
-            raise DataError(f"{directory}: not a saved {what} ({path.name} missing)")
-    try:
-        config = json.loads(cfg_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise DataError(f"{cfg_path}: not valid JSON ({e})") from None
-    found = config.get("format") if isinstance(config, dict) else None
-    if found != fmt:
-        raise DataError(f"{cfg_path}: not a {fmt} config (format={found!r})")
-    if config.get("format_version", 0) > version:
+    """``(config, tensors)`` of a saved text detector folder, as ``DataError``s a user can
+    act on: a missing file, invalid JSON, another ``model_type``, a ``format_version``
+    newer than this socialgan reads, unreadable safetensors. ``load_tensors`` is
+    safetensors' numpy or torch ``load_file``."""
+    config = read_config(directory, model_type)
+    if config.get("format_version", 0) > FORMAT_VERSION:
         raise DataError(
-            f"{cfg_path}: format version {config['format_version']} is newer than this "
-            f"socialgan reads ({version}); upgrade socialgan"
+            f"{directory / 'config.json'}: format version {config['format_version']} is newer "
+            f"than this socialgan reads ({FORMAT_VERSION}); upgrade socialgan"
         )
-    try:
-        tensors = load_tensors(str(weights))
-    except (SafetensorError, OSError) as e:
-        raise DataError(f"{weights}: cannot read safetensors ({e})") from None
-    return config, tensors
+    return config, read_safetensors(directory / MODEL_FILE, load_tensors)
 
 
-def load_detector(cls: type, directory: str | Path) -> Any:
-    """Rebuild a ``cls`` (``TfidfDetector``) saved by :func:`save_detector`."""
+def load_tfidf(cls: type, directory: str | Path) -> Any:
+    """Rebuild a ``cls`` (``TfidfDetector``) saved by :func:`save_tfidf`."""
     directory = Path(directory)
-    config, arrays = read_pretrained(directory, "TfidfDetector", FORMAT, FORMAT_VERSION, load_file)
+    config, arrays = read_pretrained(directory, MODEL_TYPE, load_file)
     try:
         params = dict(config["params"])
         for key in _TUPLE_PARAMS:
             if isinstance(params.get(key), list):
                 params[key] = tuple(params[key])
         det = cls(**params)
-        det.classes_ = np.asarray(config["classes"])
-        det.label_names_ = list(config["label_names"])
+        restore_common(det, config)
         det.vectorizers_ = {
             key: restore_vectorizer(settings, config["vocabularies"][key], arrays[f"idf.{key}"])
             for key, settings in config["vectorizers"].items()
@@ -170,9 +196,8 @@ def load_detector(cls: type, directory: str | Path) -> Any:
     except (KeyError, TypeError, ValueError) as e:
         raise DataError(f"{directory}: incomplete or inconsistent saved detector ({e})") from None
     if det.head_.n_features != det.n_features_:
-        raise DataError(f"{directory}: coefficients do not match {det.n_features_} features")
+        raise DataError(
+            f"{directory / MODEL_FILE}: coefficients do not match {det.n_features_} features"
+        )
     det.estimator_ = None
-    det.name_ = config.get("name")
-    det.category_ = config.get("category")
-    det.metrics_ = config.get("metrics", {})
     return det

@@ -37,16 +37,12 @@ import torch
 from torch import Tensor, nn
 
 from socialgan.engine.utils import select_device
+from socialgan.reproducibility import reproducible
 from socialgan.text.features import preprocess_texts
 from socialgan.text.lsa import LSAEncoder
 from socialgan.text.nets import TextFeatures, make_optimizers
 from socialgan.text.neural import CharCNNSettings, class_weights, train_epochs
-from socialgan.text.neural_base import (
-    NeuralTextDetector,
-    holdout_split,
-    length_batches,
-    seeded,
-)
+from socialgan.text.neural_base import NeuralTextDetector, holdout_split, length_batches
 from socialgan.text.ssgan_game import (
     Discriminator,
     Generator,
@@ -150,7 +146,12 @@ class SSGANDetector(CharCNNSettings, NeuralTextDetector):
         class_weight: ``None`` or ``"balanced"`` for the supervised term.
         preprocess, positive_labels, text_column, random_state, device, progress: as for
             :class:`~socialgan.text.neural.CharCNNDetector`.
+
+    ``threshold`` (attribute, default 0.5) is where a binary detector's ``predict`` flags;
+    it is saved with the model.
     """
+
+    model_type = "socialgan.text.SSGANDetector"
 
     encoder: str
     lsa_dim: int
@@ -232,9 +233,10 @@ class SSGANDetector(CharCNNSettings, NeuralTextDetector):
         self,
         X: Any,
         y: Any = None,
-        unlabeled_texts: Sequence[str] | None = None,
+        *,
         label_names: Sequence[str] | None = None,
-    ):
+        unlabeled_texts: Sequence[str] | None = None,
+    ) -> SSGANDetector:
         """Train on texts ``X`` with labels ``y`` (``-1`` marks an unlabeled row) and,
         optionally, more ``unlabeled_texts``.
 
@@ -247,6 +249,13 @@ class SSGANDetector(CharCNNSettings, NeuralTextDetector):
             extra = self._input_texts(unlabeled_texts)
             texts = texts + extra
             y_enc = np.concatenate([y_enc, np.full(len(extra), -1, dtype=np.int64)])
+        device = select_device(self.device)
+        with reproducible(self.random_state, device):
+            self._train(texts, y_enc, device)
+        return self
+
+    def _train(self, texts: list[str], y_enc: np.ndarray, device: torch.device) -> None:
+        """Fit the encoder (LSA), build the nets and play the game with early stopping."""
         labeled = np.flatnonzero(y_enc >= 0)
         unlabeled = np.flatnonzero(y_enc < 0)
         split_train, split_val = holdout_split(
@@ -262,7 +271,6 @@ class SSGANDetector(CharCNNSettings, NeuralTextDetector):
                 self.random_state,
             ).fit(preprocess_texts(texts, self.preprocess))
         feats = self._featurize(texts)
-        device = select_device(self.device)
         n_classes = len(self.classes_)
         weight = class_weights(y_enc[train_lab], n_classes, self.class_weight)
         self._loss_weight = None if weight is None else weight.to(device)
@@ -279,25 +287,23 @@ class SSGANDetector(CharCNNSettings, NeuralTextDetector):
         )
         steps = max(self.min_steps, math.ceil(len(pool) / per_step))
         in_dim = feats.x.shape[1] if isinstance(feats, _DenseFeatures) else 0
-        with seeded(self.random_state):
-            self._build(n_classes, in_dim)
-            model, gen = self.model_.to(device), self.generator_.to(device)
-            opts = make_optimizers([model, gen], self.lr, self.weight_decay)
+        self._build(n_classes, in_dim)
+        model, gen = self.model_.to(device), self.generator_.to(device)
+        opts = make_optimizers([model, gen], self.lr, self.weight_decay)
 
-            def run_epoch() -> dict[str, float]:
-                model.train()
-                gen.train()
-                sums = np.zeros(2)
-                for _ in range(steps):
-                    parts = [lab_cycle.next()] + ([unl_cycle.next()] if len(unlabeled) else [])
-                    real = torch.cat([model.encoder(*feats.batch(p, device)) for p in parts])
-                    sums += self._game_step(model, gen, opts, real, labels[np.concatenate(parts)])
-                return {"d_loss": sums[0] / steps, "g_loss": sums[1] / steps}
+        def run_epoch() -> dict[str, float]:
+            model.train()
+            gen.train()
+            sums = np.zeros(2)
+            for _ in range(steps):
+                parts = [lab_cycle.next()] + ([unl_cycle.next()] if len(unlabeled) else [])
+                real = torch.cat([model.encoder(*feats.batch(p, device)) for p in parts])
+                sums += self._game_step(model, gen, opts, real, labels[np.concatenate(parts)])
+            return {"d_loss": sums[0] / steps, "g_loss": sums[1] / steps}
 
-            train_epochs(self, model, run_epoch, feats, val_lab, labels, device, check_finite=True)
+        train_epochs(self, model, run_epoch, feats, val_lab, labels, device, check_finite=True)
         self.n_labeled_, self.n_unlabeled_ = len(labeled), len(unlabeled)
         model.eval()
-        return self
 
     def _game_step(
         self,

@@ -8,11 +8,13 @@ each from their *out-of-fold* class probabilities, so the combiner never sees a 
 model's guesses on its own training rows.
 
 Example:
+    >>> import socialgan
     >>> from socialgan.text import StackedDetector, load_named
     >>> train = load_named("liar:train")
     >>> det = StackedDetector(meta_columns=["speaker", "party", "subject"]).fit(train)
     >>> det.predict_proba(load_named("liar:test")).shape  # (1283, 6)
     >>> det.save_pretrained("models/liar")  # text/ and meta/ sub-models + the combiner
+    >>> socialgan.load("models/liar").predict(load_named("liar:valid"))
 """
 
 from __future__ import annotations
@@ -38,12 +40,10 @@ from socialgan.text.data import TextDataset
 from socialgan.text.detector_api import TextDetectorMixin, encode_labels, training_labels
 from socialgan.text.linear_head import LinearHead
 from socialgan.text.model_card import TFIDF_LIMITS, write_card
-from socialgan.text.persistence import read_pretrained
+from socialgan.text.persistence import detector_config, read_pretrained, restore_common
 
 __all__ = ["StackedDetector"]
 
-FORMAT = "socialgan.text.StackedDetector"
-FORMAT_VERSION = 1
 _EPS = 1e-6
 
 #: Defaults of the statement model: word uni+bigrams, multinomial logistic regression.
@@ -111,8 +111,11 @@ class StackedDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
 
     After ``fit``: ``text_model_`` and ``meta_model_`` (base models refitted on all the
     data), ``head_`` (the combiner), ``combiner_C_``, ``selection_scores_`` and
-    ``selected_`` (every chosen C).
+    ``selected_`` (every chosen C). ``threshold`` (attribute, default 0.5) is where a
+    binary detector's ``predict`` flags; it is saved with the model.
     """
+
+    model_type = "socialgan.text.StackedDetector"
 
     def __init__(
         self,
@@ -195,7 +198,9 @@ class StackedDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
         return self._lowest_log_loss("combiner", self.combiner_C, y, oof)[0]
 
     # ----------------------------------------------------------------- fit / predict
-    def fit(self, X: Any, y: Any = None, label_names: Sequence[str] | None = None):
+    def fit(
+        self, X: Any, y: Any = None, *, label_names: Sequence[str] | None = None
+    ) -> StackedDetector:
         """Out-of-fold probabilities of both base models (choosing each C), the combiner on
         them, then both base models refitted on all of X. ``X``: a :class:`TextDataset`
         (labels and names default to its own) or a ``DataFrame`` with the text and
@@ -235,12 +240,24 @@ class StackedDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
         if not hasattr(self, "head_"):
             raise ValueError("this StackedDetector is not fitted: call fit() or from_pretrained()")
 
+    def _stacked(self, X: Any) -> np.ndarray:
+        """The combiner's input for ``X``: both base models' log-probabilities."""
+        return self._stack_features(X, self.text_model_, self.meta_model_)
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """The combiner's linear scores: ``(N,)`` for a binary detector (larger = the
+        positive class), ``(N, K)`` otherwise (scikit-learn's shape)."""
+        self._check_fitted()
+        features = self._stacked(X) if _n_rows(X) else np.zeros((0, self.head_.n_features))
+        scores = self.head_.decision_function(features)
+        return scores[:, 0] if len(self.classes_) == 2 else scores
+
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities ``(N, K)`` in the order of ``classes_``."""
         self._check_fitted()
         if _n_rows(X) == 0:
             return np.zeros((0, len(self.classes_)))
-        return self.head_.predict_proba(self._stack_features(X, self.text_model_, self.meta_model_))
+        return self.head_.predict_proba(self._stacked(X))
 
     # ----------------------------------------------------------------- persistence
     def json_params(self) -> dict[str, Any]:
@@ -263,20 +280,14 @@ class StackedDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
         directory.mkdir(parents=True, exist_ok=True)
         self.text_model_.save_pretrained(directory / "text", data=data)
         self.meta_model_.save_pretrained(directory / "meta", data=data)
-        config = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "name": name or "-".join(filter(None, ("socialgan-stacked", category))),
-            "category": category,
-            "params": self.json_params(),
-            "classes": self.classes_.tolist(),
-            "label_names": self.label_names_,
-            "head": {"kind": self.head_.kind, "n_classes": self.head_.n_classes},
-            "selected": self.selected_,
-            "selection_scores": self.selection_scores_,
-            "data": data,
-            "metrics": metrics or {},
-        }
+        config = detector_config(
+            self, "socialgan-stacked", category=category, name=name, data=data, metrics=metrics
+        )
+        config.update(
+            head={"kind": self.head_.kind, "n_classes": self.head_.n_classes},
+            selected=self.selected_,
+            selection_scores=self.selection_scores_,
+        )
         save_file(self.head_.arrays(), str(directory / "model.safetensors"))
         (directory / "config.json").write_text(json.dumps(config), encoding="utf-8")
         model = (
@@ -293,13 +304,10 @@ class StackedDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
     def from_pretrained(cls, directory: str | Path) -> StackedDetector:
         """Load a detector written by :meth:`save_pretrained` (JSON + safetensors only)."""
         directory = Path(directory)
-        config, arrays = read_pretrained(
-            directory, "StackedDetector", FORMAT, FORMAT_VERSION, load_file
-        )
+        config, arrays = read_pretrained(directory, cls.model_type, load_file)
         try:
             det = cls(**config["params"])
-            det.classes_ = np.asarray(config["classes"])
-            det.label_names_ = list(config["label_names"])
+            restore_common(det, config)
             det.head_ = LinearHead.from_arrays(
                 config["head"]["kind"], config["head"]["n_classes"], arrays
             )
@@ -313,8 +321,8 @@ class StackedDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
         det.text_model_ = TfidfDetector.from_pretrained(directory / "text")
         det.meta_model_ = TfidfDetector.from_pretrained(directory / "meta")
         if det.head_.n_features != 2 * len(det.classes_):
-            raise DataError(f"{directory}: combiner does not match {len(det.classes_)} classes")
-        det.name_ = config.get("name")
-        det.category_ = config.get("category")
-        det.metrics_ = config.get("metrics", {})
+            raise DataError(
+                f"{directory / 'model.safetensors'}: combiner does not match "
+                f"{len(det.classes_)} classes"
+            )
         return det

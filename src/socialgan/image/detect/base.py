@@ -1,27 +1,31 @@
 """What every synthetic-image detector shares: input checks, scoring API, thresholds, files.
 
-Conventions (the same for :class:`~.spectral.SpectralDetector`, :class:`~.cnn.CNNDetector`
-and :class:`~.discriminator.DiscriminatorDetector`):
+The contract is the one of every socialgan detector (:class:`socialgan.detector.Detector`,
+``docs/DETECTORS.md``). Conventions (the same for :class:`~.spectral.SpectralDetector`,
+:class:`~.cnn.CNNDetector` and :class:`~.discriminator.DiscriminatorDetector`):
 
 * **Images** are float tensors ``(N, C, H, W)`` (or ``(N, H, W)``) with values in ``[0, 1]``:
   what :func:`socialgan.image.data.load_source` and :meth:`ImageGAN.sample` return. ``C`` is
   1 or 3 and any ``H, W`` is accepted; each detector converts the channels and crops or
   resizes to its own input size (:func:`.inputs.fit_to_size`). ``uint8`` arrays are divided by 255.
-* **Labels**: 1 = generated (fake), 0 = real.
+* **Labels**: 1 = generated (fake), 0 = real. ``fit(X, y)`` takes images and their labels;
+  :func:`~.inputs.stack_real_fake` builds ``(X, y)`` from a set of real and a set of
+  generated images.
 * ``predict_proba(images)`` returns ``(N, 2)`` like scikit-learn and the text detectors:
   column 0 = p(real), column 1 = p(generated). ``category_score(images)`` is column 1 alone
-  (what moderation reports); ``predict(images, threshold)`` is ``category_score >= threshold``;
+  (what moderation reports); ``predict(images, threshold=None)`` is ``category_score >= t``
+  with ``t`` the given threshold or the stored :attr:`ImageDetector.threshold`;
   ``decision_function(images)`` gives the log-odds, which keep their ranking where the
   probabilities saturate at 0 or 1 (:meth:`ImageDetector.evaluate` computes AUC from them).
-* **Files** (Hugging Face style): ``config.json`` (with ``"kind"``, used by
-  :func:`load_detector` to pick the class) + ``model.safetensors`` + a ``README.md`` model
-  card. Nothing is ever unpickled.
+* **Files** (Hugging Face style): ``config.json`` (with the class's ``model_type``, by
+  which :func:`socialgan.load` picks the class, and its ``kind``) + ``model.safetensors`` + a
+  ``README.md`` model card. Nothing is ever unpickled. Folders written before each class had
+  its own ``model_type`` (``"socialgan.ImageDetector"`` + ``kind``) still load.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -31,23 +35,24 @@ import torch
 from safetensors.torch import load_file
 from torch import Tensor
 
+from ...detector import DEFAULT_THRESHOLD, check_threshold, fpr_threshold
 from ...engine.checkpoint import atomic_write_bytes, atomic_write_json, save_tensors
 from ...errors import DataError
+from ...loading import CONFIG_FILE, MODEL_FILE, load, model_class, read_config, read_safetensors
 from .inputs import _sigmoid, binary_auc
 
 __all__ = [
     "CATEGORY",
     "CONFIG_FILE",
     "MODEL_FILE",
-    "MODEL_TYPE",
+    "MODEL_FAMILY",
     "ImageDetector",
     "load_detector",
     "registered_kinds",
 ]
 
-CONFIG_FILE = "config.json"
-MODEL_FILE = "model.safetensors"
-MODEL_TYPE = "socialgan.ImageDetector"
+#: The prefix of the image detectors' model types (``socialgan.image.CNNDetector`` ...).
+MODEL_FAMILY = "socialgan.image."
 #: Moderation category reported by the image detectors.
 CATEGORY = "gan_generated"
 _REGISTRY: dict[str, type[ImageDetector]] = {}
@@ -59,9 +64,10 @@ D = TypeVar("D", bound="ImageDetector")
 class ImageDetector(ABC):
     """Base class: scores images as generated (1) vs real (0). See the module docstring.
 
-    Subclasses implement :meth:`fit`, :meth:`preprocess` (checked ``[0, 1]`` images -> the
-    model's fixed input), :meth:`_logit` (preprocessed batch -> log-odds of generated) and the
-    persistence hooks :meth:`_params`, :meth:`_state` and :meth:`_restore`.
+    Subclasses set ``kind`` and ``model_type`` and implement :meth:`fit`,
+    :meth:`preprocess` (checked ``[0, 1]`` images -> the model's fixed input), :meth:`_logit`
+    (preprocessed batch -> log-odds of generated) and the persistence hooks
+    :meth:`_params`, :meth:`_state` and :meth:`_restore`.
 
     Attributes:
         threshold: score at or above which an image is flagged (default 0.5); set it with
@@ -71,10 +77,10 @@ class ImageDetector(ABC):
     """
 
     kind: ClassVar[str] = ""
+    model_type: ClassVar[str] = ""
 
-    def __init__(self, *, threshold: float = 0.5, batch_size: int = 256) -> None:
-        if not 0.0 <= threshold <= 1.0:
-            raise ValueError(f"threshold must be in [0, 1], got {threshold}")
+    def __init__(self, *, threshold: float = DEFAULT_THRESHOLD, batch_size: int = 256) -> None:
+        check_threshold(threshold)
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.threshold = float(threshold)
@@ -90,8 +96,8 @@ class ImageDetector(ABC):
 
     # ------------------------------------------------------------------ to implement
     @abstractmethod
-    def fit(self: D, real: Any, fake: Any) -> D:
-        """Learn from ``real`` (label 0) and ``fake`` (label 1) images; returns ``self``."""
+    def fit(self: D, X: Any, y: Any) -> D:
+        """Learn from images ``X`` with labels ``y`` (0 real, 1 generated); returns ``self``."""
 
     @abstractmethod
     def preprocess(self, images: Any) -> Tensor:
@@ -154,7 +160,7 @@ class ImageDetector(ABC):
 
         ``threshold`` defaults to the detector's :attr:`threshold`.
         """
-        t = self.threshold if threshold is None else float(threshold)
+        t = self.threshold if threshold is None else check_threshold(threshold)
         return (self.category_score(images) >= t).astype(np.int64)
 
     def calibrate_threshold(self: D, real_images: Any, target_fpr: float = 0.05) -> D:
@@ -167,16 +173,11 @@ class ImageDetector(ABC):
         """
         if not 0.0 <= target_fpr < 1.0:
             raise ValueError(f"target_fpr must be in [0, 1), got {target_fpr}")
-        scores = np.sort(self.category_score(real_images))[::-1]
+        scores = self.category_score(real_images)
         if len(scores) == 0:
             raise DataError("real images: need at least one image to calibrate a threshold")
-        k = int(math.floor(target_fpr * len(scores) + 1e-9))
-        if k >= len(scores):
-            t = 0.0
-        else:
-            t = float(np.nextafter(scores[k], np.inf))
-        self.threshold = float(min(max(t, 0.0), 1.0))
-        self.metrics["calibration_fpr"] = float(np.mean(scores >= self.threshold))
+        self.threshold, achieved = fpr_threshold(scores, target_fpr)
+        self.metrics["calibration_fpr"] = achieved
         self.metrics["calibration_target_fpr"] = float(target_fpr)
         self.metrics["calibration_n"] = len(scores)
         return self
@@ -202,7 +203,7 @@ class ImageDetector(ABC):
         """Everything but the tensors, JSON-ready (what ``config.json`` holds)."""
         _, state = self._state()
         return {
-            "model_type": MODEL_TYPE,
+            "model_type": self.model_type,
             "kind": self.kind,
             "name": self.name_,
             "params": self._params(),
@@ -212,8 +213,11 @@ class ImageDetector(ABC):
             "metrics": self.metrics,
         }
 
-    def save_pretrained(self, directory: str | Path, metrics: dict[str, Any] | None = None) -> Path:
-        """Write ``config.json``, ``model.safetensors`` and a ``README.md`` model card."""
+    def save_pretrained(
+        self, directory: str | Path, *, metrics: dict[str, Any] | None = None
+    ) -> Path:
+        """Write ``config.json``, ``model.safetensors`` and a ``README.md`` model card;
+        ``metrics`` are added to :attr:`metrics` first."""
         self._check_fitted()
         if metrics:
             self.metrics.update(metrics)
@@ -227,14 +231,13 @@ class ImageDetector(ABC):
 
     @classmethod
     def from_pretrained(cls: type[D], directory: str | Path) -> D:
-        """Load a detector written by :meth:`save_pretrained` (JSON + safetensors only)."""
-        config, tensors = _read_dir(directory)
-        if config["kind"] != cls.kind and cls.kind:
-            raise DataError(
-                f"{Path(directory) / CONFIG_FILE}: holds a {config['kind']!r} detector, not "
-                f"{cls.kind!r}; use socialgan.image.detect.load_detector"
-            )
-        return _build(cls, config, tensors, directory)  # type: ignore[return-value]
+        """Load a detector written by :meth:`save_pretrained` (JSON + safetensors only);
+        ``ImageDetector.from_pretrained`` opens any image detector."""
+        config, tensors = _read_dir(directory, cls.model_type or MODEL_FAMILY)
+        found = model_class(config["model_type"])
+        if not issubclass(found, cls):
+            raise DataError(f"{Path(directory) / CONFIG_FILE}: not a {cls.__name__}")
+        return _build(found, config, tensors, Path(directory))  # type: ignore[return-value]
 
     def _model_card(self) -> str:
         lines = [
@@ -265,40 +268,27 @@ class ImageDetector(ABC):
         return "\n".join(lines)
 
 
-def _read_dir(directory: str | Path) -> tuple[dict[str, Any], dict[str, Tensor]]:
-    directory = Path(directory)
-    cfg_path, model_path = directory / CONFIG_FILE, directory / MODEL_FILE
-    for p in (cfg_path, model_path):
-        if not p.is_file():
-            raise DataError(f"{p}: missing; is {directory} a saved image detector?")
-    try:
-        config = json.loads(cfg_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise DataError(f"{cfg_path}: not valid JSON ({e})") from e
-    if not isinstance(config, dict) or config.get("model_type") != MODEL_TYPE:
-        found = config.get("model_type") if isinstance(config, dict) else None
-        raise DataError(f"{cfg_path}: model_type is {found!r}, not {MODEL_TYPE!r}")
-    kind = config.get("kind")
-    if kind not in _REGISTRY:
-        raise DataError(
-            f"{cfg_path}: unknown detector kind {kind!r}; expected one of {sorted(_REGISTRY)}"
-        )
-    try:
-        tensors = load_file(str(model_path))
-    except Exception as e:  # safetensors raises its own error types
-        raise DataError(f"{model_path}: cannot read safetensors ({e})") from e
-    return config, tensors
+def _read_dir(directory: str | Path, expect: str) -> tuple[dict[str, Any], dict[str, Tensor]]:
+    """The checked config (of model type or family ``expect``) and tensors of a folder."""
+    config = read_config(directory, expect)
+    return config, read_safetensors(Path(directory) / MODEL_FILE, load_file)
 
 
 def _build(
-    cls: type[ImageDetector], config: dict[str, Any], tensors: dict[str, Tensor], where: Any
+    cls: type[ImageDetector], config: dict[str, Any], tensors: dict[str, Tensor], where: Path
 ) -> ImageDetector:
     try:
         det = cls(**config["params"])
-        det.threshold = float(config["threshold"])
+        det.threshold = check_threshold(config["threshold"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise DataError(f"{where / CONFIG_FILE}: not the config of a {cls.__name__} ({e})") from e
+    try:
         det._restore(tensors, config["state"])
-    except (KeyError, TypeError, RuntimeError) as e:
-        raise DataError(f"{where}: config and weights do not match a {cls.__name__}: {e}") from e
+    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+        raise DataError(
+            f"{where / MODEL_FILE}: the weights do not fit the {cls.__name__} of "
+            f"{CONFIG_FILE} ({e}); were the two files saved together?"
+        ) from e
     det.name_ = str(config.get("name") or det.name_)
     det.metrics = dict(config.get("metrics") or {})
     det.data_info = dict(config.get("data") or {})
@@ -306,10 +296,10 @@ def _build(
 
 
 def load_detector(directory: str | Path) -> ImageDetector:
-    """Load any image detector saved with ``save_pretrained``; ``config.json["kind"]`` picks
-    the class (``spectral``, ``cnn`` or ``discriminator``)."""
-    config, tensors = _read_dir(directory)
-    return _build(_REGISTRY[config["kind"]], config, tensors, directory)
+    """Load any image detector saved with ``save_pretrained``: :func:`socialgan.load`
+    limited to image detectors, so another model's folder says what it holds."""
+    det: ImageDetector = load(directory, expect=MODEL_FAMILY)
+    return det
 
 
 def registered_kinds() -> list[str]:

@@ -15,9 +15,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ...reproducibility import reproducible
 from .augment import AugmentConfig, augment_batch
 from .base import ImageDetector
-from .inputs import _check_fit_inputs, as_images, binary_auc, fit_to_size
+from .inputs import as_images, binary_auc, fit_to_size, split_real_fake
 from .inputs import match_channels as _match_channels
 
 __all__ = ["CNNDetector", "SmallResNet"]
@@ -101,14 +102,15 @@ class CNNDetector(ImageDetector):
         patience: epochs without a better validation loss before stopping (2).
         augment: an :class:`AugmentConfig` (or its dict); ``None`` = the default recipe
             (blur p=0.5 sigma~U(0,3), JPEG p=0.5 quality~U(30,100), flips).
-        seed: seed of initialization, split, batch order and augmentation; same seed and
-            data, same weights.
+        seed: seed of initialization, split, batch order and augmentation; same seed, data
+            and torch thread count, same weights.
         verbose: print one line per epoch on stderr.
         threshold: flagging threshold on p(generated) (0.5).
         batch_size: images per batch when scoring.
     """
 
     kind = "cnn"
+    model_type = "socialgan.image.CNNDetector"
 
     def __init__(
         self,
@@ -169,9 +171,16 @@ class CNNDetector(ImageDetector):
         return fit_to_size(x, self.size_, "crop")
 
     # ------------------------------------------------------------------------ fit
-    def fit(self, real: Any, fake: Any) -> CNNDetector:
-        """Train on ``real`` (0) and ``fake`` (1) images; keeps the best-validation weights."""
-        r, f = _check_fit_inputs(real, fake)
+    def fit(self, X: Any, y: Any) -> CNNDetector:
+        """Train on images ``X`` with labels ``y`` (0 real, 1 generated); keeps the
+        best-validation weights."""
+        r, f = split_real_fake(X, y)
+        with reproducible(self.seed):
+            self._train(r, f)
+        return self
+
+    def _train(self, r: Tensor, f: Tensor) -> None:
+        """Build the net and train it on ``r`` (0) and ``f`` (1) with early stopping."""
         side = min(r.shape[-2], r.shape[-1], f.shape[-2], f.shape[-1])
         self.size_ = self.size or max(4, side - side // 8)
         self.channels_ = self.channels or (3 if 3 in (r.shape[1], f.shape[1]) else 1)
@@ -182,9 +191,7 @@ class CNNDetector(ImageDetector):
         y = torch.cat([torch.zeros(len(r)), torch.ones(len(f))])
         rng = np.random.default_rng(self.seed)
         train_idx, val_idx = self._split(y, rng)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed)
-            net = SmallResNet(self.channels_, self.width, self.blocks)
+        net = SmallResNet(self.channels_, self.width, self.blocks)  # seeded by fit
         opt = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         x_val = fit_to_size(x[val_idx], self.size_, "crop") if len(val_idx) else None
         best_loss, best_state, stale = float("inf"), copy.deepcopy(net.state_dict()), 0
@@ -214,7 +221,6 @@ class CNNDetector(ImageDetector):
             self.best_epoch_ = len(self.history_)
         self.net_ = net.eval()
         self.data_info = {"n_real": len(r), "n_fake": len(f), "size": self.size_}
-        return self
 
     def _split(self, y: Tensor, rng: np.random.Generator) -> tuple[Tensor, Tensor]:
         """Stratified train/validation indices."""

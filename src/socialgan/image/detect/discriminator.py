@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 from ...errors import DataError
 from .base import ImageDetector
-from .inputs import _check_fit_inputs, as_images, fit_to_size, match_channels
+from .inputs import as_images, fit_to_size, match_channels, split_real_fake
 
 __all__ = ["DiscriminatorDetector"]
 
@@ -41,10 +41,11 @@ class DiscriminatorDetector(ImageDetector):
 
     Example:
         >>> det = DiscriminatorDetector("runs/dcgan-mnist5k/model")  # doctest: +SKIP
-        >>> det.fit(real_heldout, gan.sample(1000)).category_score(images)  # doctest: +SKIP
+        >>> det.fit(*stack_real_fake(real_heldout, gan.sample(1000)))  # doctest: +SKIP
     """
 
     kind = "discriminator"
+    model_type = "socialgan.image.DiscriminatorDetector"
 
     def __init__(
         self,
@@ -115,21 +116,22 @@ class DiscriminatorDetector(ImageDetector):
         return torch.stack(per_class).mean(dim=0)
 
     # ------------------------------------------------------------------------ fit
-    def fit(self, real: Any, fake: Any) -> DiscriminatorDetector:
-        """Calibrate ``(a, b)`` on ``real`` (0) and ``fake`` (1) images (if ``calibrate``)."""
+    def fit(self, X: Any, y: Any) -> DiscriminatorDetector:
+        """Calibrate ``(a, b)`` on images ``X`` with labels ``y`` (0 real, 1 generated), if
+        ``calibrate``."""
         from sklearn.linear_model import LogisticRegression
 
         if self.D_ is None:
             raise ValueError("DiscriminatorDetector needs a GAN: DiscriminatorDetector(gan)")
-        r, f = _check_fit_inputs(real, fake)
+        r, f = split_real_fake(X, y)
         if not self.calibrate:
             return self
         s = -np.r_[self.d_logits(r), self.d_logits(f)]
-        y = np.r_[np.zeros(len(r), dtype=np.int64), np.ones(len(f), dtype=np.int64)]
+        labels = np.r_[np.zeros(len(r), dtype=np.int64), np.ones(len(f), dtype=np.int64)]
         if not np.isfinite(s).all():
             raise DataError("the discriminator gave non-finite logits; cannot calibrate")
         model = LogisticRegression(C=1e4, class_weight="balanced", max_iter=5000)
-        model.fit(s[:, None], y)
+        model.fit(s[:, None], labels)
         self.calibration_ = (float(model.coef_[0, 0]), float(model.intercept_[0]))
         self.data_info.update(n_real=len(r), n_fake=len(f))
         return self

@@ -1,5 +1,7 @@
 """Input handling shared by the image detectors: check and convert images, match channels,
-bring them to a fixed size, and a couple of scoring helpers."""
+bring them to a fixed size, labelled training sets (``fit(X, y)``: :func:`stack_real_fake`
+builds ``X, y`` from real and generated images, :func:`split_real_fake` takes them apart)
+and a couple of scoring helpers."""
 
 from __future__ import annotations
 
@@ -8,11 +10,20 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy.special import expit
 from torch import Tensor
 
 from ...errors import DataError
 
-__all__ = ["as_images", "binary_auc", "fit_to_size", "match_channels", "to_grayscale"]
+__all__ = [
+    "as_images",
+    "binary_auc",
+    "fit_to_size",
+    "match_channels",
+    "split_real_fake",
+    "stack_real_fake",
+    "to_grayscale",
+]
 
 #: Tolerance for values a little outside [0, 1] (rounding in upstream arithmetic).
 _RANGE_TOL = 1e-4
@@ -96,7 +107,7 @@ def fit_to_size(x: Tensor, size: int, mode: str = "crop") -> Tensor:
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return torch.sigmoid(torch.from_numpy(np.asarray(z, dtype=np.float64))).numpy()
+    return np.asarray(expit(np.asarray(z, dtype=np.float64)))
 
 
 def binary_auc(labels: Any, scores: Any) -> float:
@@ -106,9 +117,34 @@ def binary_auc(labels: Any, scores: Any) -> float:
     return float(roc_auc_score(np.asarray(labels), np.asarray(scores)))
 
 
-def _check_fit_inputs(real: Any, fake: Any) -> tuple[Tensor, Tensor]:
+def stack_real_fake(real: Any, fake: Any) -> tuple[Tensor, np.ndarray]:
+    """``(X, y)`` for ``fit``: the ``real`` images (label 0), then the ``fake`` ones (label 1).
+
+    Sets of different channel counts meet at RGB (grey repeated); of different sizes, at
+    the central square of the smallest side (what every detector crops to anyway).
+    """
     r, f = as_images(real, "real images"), as_images(fake, "fake images")
-    for x, what in ((r, "real"), (f, "fake")):
-        if len(x) < 2:
-            raise DataError(f"{what} images: need at least 2 to fit a detector, got {len(x)}")
+    if r.shape[1] != f.shape[1]:
+        r, f = match_channels(r, 3), match_channels(f, 3)
+    if r.shape[-2:] != f.shape[-2:]:
+        side = min(*r.shape[-2:], *f.shape[-2:])
+        r, f = fit_to_size(r, side), fit_to_size(f, side)
+    y = np.r_[np.zeros(len(r), dtype=np.int64), np.ones(len(f), dtype=np.int64)]
+    return torch.cat([r, f]), y
+
+
+def split_real_fake(X: Any, y: Any) -> tuple[Tensor, Tensor]:
+    """The ``(real, fake)`` images of a training set ``X`` with labels ``y`` (0 real,
+    1 generated); ``DataError`` for labels that do not fit or fewer than 2 of a kind."""
+    x = as_images(X)
+    labels = np.asarray(y.detach().cpu() if isinstance(y, Tensor) else y)
+    if labels.ndim != 1 or len(labels) != len(x):
+        raise DataError(f"labels: expected one per image ({len(x)}), got shape {labels.shape}")
+    if labels.dtype.kind not in "biuf" or not np.isin(labels, (0, 1)).all():
+        raise DataError("labels: expected 0 (real) or 1 (generated)")
+    fake = torch.from_numpy(labels.astype(bool))
+    r, f = x[~fake], x[fake]
+    for part, what in ((r, "real"), (f, "fake")):
+        if len(part) < 2:
+            raise DataError(f"{what} images: need at least 2 to fit a detector, got {len(part)}")
     return r, f

@@ -28,7 +28,7 @@ from torch import Tensor
 from ...errors import DataError
 from ...model_selection import lowest_log_loss
 from .base import ImageDetector
-from .inputs import _check_fit_inputs, as_images, fit_to_size, to_grayscale
+from .inputs import as_images, fit_to_size, split_real_fake, to_grayscale
 
 __all__ = [
     "SpectralDetector",
@@ -127,11 +127,13 @@ class SpectralDetector(ImageDetector):
         batch_size: images per batch when computing features.
 
     Example:
-        >>> det = SpectralDetector().fit(real_images, fake_images)  # doctest: +SKIP
+        >>> X, y = stack_real_fake(real_images, fake_images)  # doctest: +SKIP
+        >>> det = SpectralDetector().fit(X, y)  # doctest: +SKIP
         >>> det.predict_proba(test_images)[:, 1]  # p(generated)  # doctest: +SKIP
     """
 
     kind = "spectral"
+    model_type = "socialgan.image.SpectralDetector"
 
     def __init__(
         self,
@@ -193,23 +195,25 @@ class SpectralDetector(ImageDetector):
         return torch.cat([self._features_of(x[i : i + step]) for i in range(0, len(x), step)])
 
     # ------------------------------------------------------------------------ fit
-    def fit(self, real: Any, fake: Any) -> SpectralDetector:
-        """Choose ``C`` by inner CV on ``real`` (0) vs ``fake`` (1) images, then refit on all."""
+    def fit(self, X: Any, y: Any) -> SpectralDetector:
+        """Choose ``C`` by inner CV on images ``X`` with labels ``y`` (0 real, 1 generated),
+        then refit on all."""
         from sklearn.linear_model import LogisticRegression
 
-        r, f = _check_fit_inputs(real, fake)
+        r, f = split_real_fake(X, y)
         self.size_ = self.size or min(r.shape[-2], r.shape[-1], f.shape[-2], f.shape[-1])
         if self.size_ < 4:
             raise DataError(f"images are {self.size_} pixels wide; need at least 4")
-        X = torch.cat([self.features(r), self.features(f)]).double().numpy()
-        y = np.r_[np.zeros(len(r), dtype=np.int64), np.ones(len(f), dtype=np.int64)]
-        mean = X.mean(axis=0)
-        scale = X.std(axis=0)
+        # real first, then fake: the order (hence the CV folds) of fit(real, fake) before
+        feats = torch.cat([self.features(r), self.features(f)]).double().numpy()
+        labels = np.r_[np.zeros(len(r), dtype=np.int64), np.ones(len(f), dtype=np.int64)]
+        mean = feats.mean(axis=0)
+        scale = feats.std(axis=0)
         scale[scale < 1e-12] = 1.0
-        Z = (X - mean) / scale
-        self.C_ = self._select_C(Z, y)
+        Z = (feats - mean) / scale
+        self.C_ = self._select_C(Z, labels)
         model = LogisticRegression(C=self.C_, class_weight="balanced", max_iter=5000)
-        model.fit(Z, y)
+        model.fit(Z, labels)
         self.coef_ = torch.tensor(model.coef_[0], dtype=torch.float64)
         self.intercept_ = torch.tensor([float(model.intercept_[0])], dtype=torch.float64)
         self.mean_ = torch.tensor(mean, dtype=torch.float64)

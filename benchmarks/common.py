@@ -37,6 +37,18 @@ def machine() -> dict[str, Any]:
     }
 
 
+def machine_line(m: dict[str, Any], *, threads: bool = False) -> str:
+    """``Machine: <cpu>, <cores> cores, torch <version>.`` of a :func:`machine` record, for
+    a report's protocol note; ``threads`` adds the torch thread count before the version."""
+    torch_threads = f"{m['torch_threads']} torch threads, " if threads else ""
+    return f"Machine: {m['cpu']}, {m['cores']} cores, {torch_threads}torch {m['torch']}."
+
+
+def quick_note(quick: bool) -> str:
+    """What a report's title says of a ``--quick`` run (nothing for a real one)."""
+    return " (QUICK SMOKE RUN, not a measurement)" if quick else ""
+
+
 def add_out_option(ap: argparse.ArgumentParser) -> None:
     """The ``--out DIR`` option of every benchmark (see :func:`output_dir`)."""
     ap.add_argument(

@@ -47,7 +47,7 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import add_out_option, machine, output_dir, write_results  # noqa: E402
+from common import add_out_option, machine, machine_line, output_dir, quick_note, write_results  # noqa: E402
 from socialgan.image.data import load_source  # noqa: E402
 from socialgan.image.gan import ImageGAN  # noqa: E402
 from socialgan.image.grid import save_grid  # noqa: E402
@@ -177,8 +177,7 @@ def train_and_score(
 
 
 def _print_tables(res: dict[str, dict], args: argparse.Namespace, info: dict[str, Any]) -> None:
-    quick = " (QUICK SMOKE RUN, not a measurement)" if args.quick else ""
-    print(f"## Faces at 64x64 (ORL, 400 photos): effect of augmentation{quick}\n")
+    print(f"## Faces at 64x64 (ORL, 400 photos): effect of augmentation{quick_note(args.quick)}\n")
     m = next(iter(res.values()))["matched"]
     print(
         f"Matched size ({m['n']} EMA samples vs {m['n']} real faces, mean over {m['splits']} "
@@ -223,8 +222,7 @@ def _print_tables(res: dict[str, dict], args: argparse.Namespace, info: dict[str
         f"{m['n']} samples vs half B of a seeded half/half split of the 400 faces, floor = half "
         f"A vs half B, mean of {m['splits']} splits. D columns: mean logit on the 400 real "
         "training faces / on live-G fakes, unaugmented, D in training mode. "
-        f"Machine: {mc['cpu']}, {mc['cores']} cores, torch {mc['torch']}. "
-        f"Results: {info['path']}"
+        f"{machine_line(mc)} Results: {info['path']}"
     )
 
 

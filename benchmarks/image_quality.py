@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import add_out_option, machine, output_dir, write_results  # noqa: E402
+from common import add_out_option, machine, machine_line, output_dir, quick_note, write_results  # noqa: E402
 from socialgan.image.data import load_fashion_mnist  # noqa: E402
 from socialgan.image.gan import ImageGAN  # noqa: E402
 from socialgan.image.grid import save_grid  # noqa: E402
@@ -148,10 +148,7 @@ def main() -> int:
         "machine": m,
     }
     path = write_results("image_quality", out, args.quick, args.out)
-    title = "## Image quality on Fashion-MNIST" + (
-        " (QUICK SMOKE RUN, not a measurement)" if args.quick else ""
-    )
-    print(title + "\n")
+    print(f"## Image quality on Fashion-MNIST{quick_note(args.quick)}\n")
     print(
         "| model | steps | CPU min | wall min | FLD | KID x1000 | precision | recall "
         "| min class share | classes |"
@@ -173,8 +170,7 @@ def main() -> int:
         f"{n_eval:,} train vs the same test images. Budget {minutes} CPU-minutes per model "
         f"(process time, all threads), {args.threads} thread(s) per model, {args.jobs} model(s) "
         f"at a time; batch 64, non-saturating loss, Adam betas (0.5, 0.999), EMA 0.999 with "
-        f"warm-up, seed 0; DCGAN {dcgan_opts}. Machine: {m['cpu']}, {m['cores']} cores, torch "
-        f"{m['torch']}. Results: {path}"
+        f"warm-up, seed 0; DCGAN {dcgan_opts}. {machine_line(m)} Results: {path}"
     )
     return 0
 

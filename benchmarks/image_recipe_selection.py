@@ -26,7 +26,7 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import add_out_option, machine, output_dir, write_results  # noqa: E402
+from common import add_out_option, machine, machine_line, output_dir, quick_note, write_results  # noqa: E402
 from socialgan.image.data import load_fashion_mnist  # noqa: E402
 from socialgan.image.gan import ImageGAN  # noqa: E402
 from socialgan.image.metrics import evaluate_samples, load_feature_extractor  # noqa: E402
@@ -105,10 +105,7 @@ def main() -> int:
         "machine": m,
     }
     path = write_results("image_recipe_selection", out, args.quick, args.out)
-    title = "## DCGAN recipe chosen on held-out training images" + (
-        " (QUICK SMOKE RUN, not a measurement)" if args.quick else ""
-    )
-    print(title + "\n")
+    print(f"## DCGAN recipe chosen on held-out training images{quick_note(args.quick)}\n")
     print("| recipe | steps | CPU min | val FLD | KID x1000 | precision | recall |")
     print("|---|---|---|---|---|---|---|")
     for name, r in res.items():
@@ -127,8 +124,7 @@ def main() -> int:
         f"EMA samples per recipe, fashion-mnist feature net (FLD, not FID); floor = {n_eval:,} "
         f"other training images vs the held-out ones. Budget {minutes} CPU-minutes per recipe "
         f"(process time), {args.threads} thread(s), {args.jobs} at a time; library defaults "
-        f"otherwise. Machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']}. "
-        f"Results: {path}"
+        f"otherwise. {machine_line(m)} Results: {path}"
     )
     return 0
 

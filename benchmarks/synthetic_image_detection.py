@@ -85,7 +85,15 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from torch import Tensor
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, add_out_option, machine, output_dir, write_results  # noqa: E402
+from common import (  # noqa: E402
+    RESULTS,
+    add_out_option,
+    machine,
+    machine_line,
+    output_dir,
+    quick_note,
+    write_results,
+)
 from detection_plots import plot_overview, plot_roc, plot_spectra  # noqa: E402
 from detection_zoo import (  # noqa: E402
     CACHE,
@@ -144,6 +152,21 @@ def sizes(data: str, quick: bool, cnn_epochs: int | None = None) -> Sizes:
     else:
         size = Sizes(300, 200, 150, 2, 256) if quick else Sizes(2000, 1000, 1000, 8, 1000)
     return replace(size, cnn_epochs=cnn_epochs or size.cnn_epochs)
+
+
+@dataclass
+class Bench:
+    """What the attacks of one data set start from: the options, image counts, real splits,
+    the training generator, the calibrated detectors, their training fakes and the test
+    fakes by generator (each attacker adds its own)."""
+
+    args: argparse.Namespace
+    size: Sizes
+    splits: RealSplits
+    base: Trained
+    detectors: dict[str, ImageDetector]
+    fake_train: Tensor
+    tests: dict[str, Tensor]
 
 
 # ---------------------------------------------------------------------------- metrics
@@ -247,11 +270,10 @@ def run_data(data: str, args: argparse.Namespace) -> dict[str, Any]:
             robust[k][pert] = {key: m[key] for key in ("auc", "ap", "tpr_at_cal", "fpr_at_cal")}
 
     print(f"[{data}] attack and hardening", file=sys.stderr)
-    attacker, attack = run_attack(data, args, size, splits, base, detectors, fake_train, tests)
+    bench = Bench(args, size, splits, base, detectors, fake_train, tests)
+    attacker, attack = run_attack(bench)
     print(f"[{data}] spectral attack and hardening", file=sys.stderr)
-    spectral_attacker, spectral_attack = run_spectral_attack(
-        args, size, splits, base, detectors, fake_train, tests
-    )
+    spectral_attacker, spectral_attack = run_spectral_attack(bench)
     attackers = {ATTACKER: attacker, SPECTRAL_ATTACKER: spectral_attacker}
 
     print(f"[{data}] throughput", file=sys.stderr)
@@ -303,18 +325,33 @@ def run_data(data: str, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def run_attack(
-    data: str,
-    args: argparse.Namespace,
-    size: Sizes,
-    splits: RealSplits,
-    base: Trained,
-    detectors: dict[str, ImageDetector],
-    fake_train: Tensor,
-    tests: dict[str, Tensor],
-) -> tuple[Trained, dict[str, Any]]:
+def fine_tune_attacker(
+    bench: Bench, name: str, variant: str, loss: Any, depends_on: dict[str, Any]
+) -> Trained:
+    """The training generator resumed with ``loss`` added to G's, for ``--attack-fraction``
+    of its steps within ``--attack-cap`` x ``--gen-seconds`` of CPU; its test samples join
+    ``bench.tests`` under ``name``."""
+    args, base = bench.args, bench.base
+    steps = max(1, round(args.attack_fraction * int(base.info["steps"])))
+    spec = replace(base.spec, name=name, variant=variant)
+    attacker = fine_tune(
+        base,
+        spec,
+        bench.splits,
+        steps,
+        loss,
+        cap_seconds=args.gen_seconds * args.attack_cap,
+        depends_on=depends_on,
+        retrain=args.retrain,
+    )
+    bench.tests[name] = attacker.samples(bench.size.n_fake_test, SEED_ATTACK_TEST)
+    return attacker
+
+
+def run_attack(bench: Bench) -> tuple[Trained, dict[str, Any]]:
     """Train the attacker against the frozen CNN detector, then harden and measure again."""
-    cnn = detectors["cnn"]
+    args, base = bench.args, bench.base
+    cnn = bench.detectors["cnn"]
     assert isinstance(cnn, CNNDetector) and cnn.net_ is not None
     frozen = copy.deepcopy(cnn)
     assert frozen.net_ is not None
@@ -326,24 +363,17 @@ def run_attack(
     def evade(images: Tensor) -> Tensor:
         return weight * F.softplus(frozen.logits(images) - target).mean()
 
-    steps = max(1, round(args.attack_fraction * int(base.info["steps"])))
-    spec = replace(base.spec, name=ATTACKER, variant="fine-tuned to evade the frozen CNN")
-    attacker = fine_tune(
-        base,
-        spec,
-        splits,
-        steps,
+    attacker = fine_tune_attacker(
+        bench,
+        ATTACKER,
+        "fine-tuned to evade the frozen CNN",
         evade,
-        cap_seconds=args.gen_seconds * args.attack_cap,
-        depends_on={
+        {
             "attack_weight": weight,
             "target_logit": round(target, 6),
             "detector": module_digest(cnn.net_),
         },
-        retrain=args.retrain,
     )
-    att_test = attacker.samples(size.n_fake_test, SEED_ATTACK_TEST)
-    tests[ATTACKER] = att_test
     out: dict[str, Any] = {
         "attacked_detector": "cnn",
         "weight": weight,
@@ -351,30 +381,23 @@ def run_attack(
         "threshold": cnn.threshold,
         "fine_tune_steps": attacker.info["steps"],
         "base_steps": base.info["steps"],
-        "n_attack_train": size.n_attack_train,
-        "rates": attack_rates(args, size, splits, detectors, fake_train, tests, attacker),
+        "n_attack_train": bench.size.n_attack_train,
+        "rates": attack_rates(bench, attacker),
     }
     return attacker, out
 
 
-def attack_rates(
-    args: argparse.Namespace,
-    size: Sizes,
-    splits: RealSplits,
-    detectors: dict[str, ImageDetector],
-    fake_train: Tensor,
-    tests: dict[str, Tensor],
-    attacker: Trained,
-) -> dict[str, dict[str, Any]]:
+def attack_rates(bench: Bench, attacker: Trained) -> dict[str, dict[str, Any]]:
     """Per detector: detection rate on the training generator's test samples (before), on
     the attacker's (under attack, with the AUC against the real test images), and, for the
     trainable detectors, after hardening: refit on the training fakes plus attacker samples
     (seed 303), threshold recalibrated, scored on the same attacker test samples."""
+    size, splits = bench.size, bench.splits
     att_train = attacker.samples(size.n_attack_train, SEED_ATTACK_TRAIN)
-    att_test = tests[attacker.spec.name]
-    normal = tests[TRAIN_GENERATOR]
+    att_test = bench.tests[attacker.spec.name]
+    normal = bench.tests[TRAIN_GENERATOR]
     rates: dict[str, dict[str, Any]] = {}
-    for kind, det in detectors.items():
+    for kind, det in bench.detectors.items():
         real_test = det.decision_function(splits.test)
         row: dict[str, Any] = {
             "before": detection_rate(det, normal),
@@ -385,7 +408,7 @@ def attack_rates(
         }
         if kind != "discriminator":  # D is GAN-specific: nothing to retrain
             hard, _ = fit_calibrated(
-                kind, size, splits, torch.cat([fake_train, att_train]), args.target_fpr
+                kind, size, splits, torch.cat([bench.fake_train, att_train]), bench.args.target_fpr
             )
             row.update(
                 after_hardening=detection_rate(hard, att_test),
@@ -406,42 +429,23 @@ def spectral_reference_images(splits: RealSplits) -> Tensor:
     return quantize(x)
 
 
-def run_spectral_attack(
-    args: argparse.Namespace,
-    size: Sizes,
-    splits: RealSplits,
-    base: Trained,
-    detectors: dict[str, ImageDetector],
-    fake_train: Tensor,
-    tests: dict[str, Tensor],
-) -> tuple[Trained, dict[str, Any]]:
+def run_spectral_attack(bench: Bench) -> tuple[Trained, dict[str, Any]]:
     """The black-box attacker of Durall et al. (CVPR 2020): the training-family GAN resumed
     with ``--spectral-weight`` x their spectral loss (BCE of the reduced spectrum against
     the real images' mean, minus its minimum) added to G's loss, with the CNN attacker's
     step budget and CPU cap; no detector involved. Then every detector is measured before,
     under attack and after hardening, as for the CNN attacker."""
+    splits, tests = bench.splits, bench.tests
     reference = spectral_reference_images(splits)
-    reg = SpectralRegularizer(reference, weight=args.spectral_weight)
-    steps = max(1, round(args.attack_fraction * int(base.info["steps"])))
-    spec = replace(
-        base.spec, name=SPECTRAL_ATTACKER, variant="fine-tuned with a spectral regularizer"
-    )
+    reg = SpectralRegularizer(reference, weight=bench.args.spectral_weight)
     reference_digest = hashlib.sha256(reg.reference.numpy().tobytes()).hexdigest()[:16]
-    attacker = fine_tune(
-        base,
-        spec,
-        splits,
-        steps,
+    attacker = fine_tune_attacker(
+        bench,
+        SPECTRAL_ATTACKER,
+        "fine-tuned with a spectral regularizer",
         reg,
-        cap_seconds=args.gen_seconds * args.attack_cap,
-        depends_on={
-            "attack": "spectral",
-            "spectral_weight": reg.weight,
-            "reference": reference_digest,
-        },
-        retrain=args.retrain,
+        {"attack": "spectral", "spectral_weight": reg.weight, "reference": reference_digest},
     )
-    tests[SPECTRAL_ATTACKER] = attacker.samples(size.n_fake_test, SEED_ATTACK_TEST)
     shown = {"real (test)": splits.test, **{g: tests[g] for g in (TRAIN_GENERATOR, *ATTACKERS)}}
     distance = {name: reg.distance(x) for name, x in shown.items()}
     out: dict[str, Any] = {
@@ -449,10 +453,10 @@ def run_spectral_attack(
         "weight": reg.weight,
         "n_reference": len(reference),
         "fine_tune_steps": attacker.info["steps"],
-        "base_steps": base.info["steps"],
-        "n_attack_train": size.n_attack_train,
+        "base_steps": bench.base.info["steps"],
+        "n_attack_train": bench.size.n_attack_train,
         "spectral_distance": distance,
-        "rates": attack_rates(args, size, splits, detectors, fake_train, tests, attacker),
+        "rates": attack_rates(bench, attacker),
     }
     return attacker, out
 
@@ -541,10 +545,7 @@ def print_rates(res: dict[str, Any], block: str) -> None:
 
 def print_report(res: dict[str, Any], args: argparse.Namespace, out: dict[str, Any]) -> None:
     """Markdown tables, headline and protocol on stdout."""
-    title = "## Synthetic-image detection" + (
-        " (QUICK SMOKE RUN, not a measurement)" if args.quick else ""
-    )
-    print(title + "\n")
+    print(f"## Synthetic-image detection{quick_note(args.quick)}\n")
     print("### Generator zoo\n")
     print("| data | generator | family | variant | steps | CPU s | cached |")
     print("|---|---|---|---|---|---|---|")
@@ -652,8 +653,7 @@ def print_report(res: dict[str, Any], args: argparse.Namespace, out: dict[str, A
         "noise std 0.02. Throughput: predict_proba on one batch of "
         f"{next(iter(res.values()))['sizes']['throughput_n']} images. Run: "
         f"{out['cpu_minutes']:.1f} CPU-minutes, {out['wall_minutes']:.1f} wall minutes. "
-        f"Machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']}. "
-        f"Results: {out['path']}; plots: {args.out / NAME}/"
+        f"{machine_line(m)} Results: {out['path']}; plots: {args.out / NAME}/"
     )
 
 

@@ -35,8 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
     add_out_option,
     machine,
+    machine_line,
     matmul_peak_gflops,
     output_dir,
+    quick_note,
     write_results,
 )
 from socialgan.engine import TensorBatches, TrainConfig, Trainer  # noqa: E402
@@ -177,10 +179,7 @@ def main() -> int:
         "rounds": rounds,
     }
     path = write_results("train_speed", out, args.quick, args.out)
-    title = "## Training speed: engine vs plain PyTorch loop" + (
-        " (QUICK SMOKE RUN, not a measurement)" if args.quick else ""
-    )
-    print(title)
+    print(f"## Training speed: engine vs plain PyTorch loop{quick_note(args.quick)}")
     print()
     print("| nets | batch | plain img/s | engine img/s | ratio | engine GFLOP/s | of matmul peak |")
     print("|---|---|---|---|---|---|---|")
@@ -192,8 +191,7 @@ def main() -> int:
         "ImageGAN's defaults are width 32, nearest + conv, depth 1); "
         f"median of {rounds} interleaved rounds, ~{seconds:.0f}s each, after 5 warm-up steps. "
         f"Matmul peak {peak:.1f} GFLOP/s (2048^2 float32 GEMM, best of 5). "
-        f"Machine: {m['cpu']}, {m['cores']} cores, {m['torch_threads']} torch threads, "
-        f"torch {m['torch']}. Results: {path}"
+        f"{machine_line(m, threads=True)} Results: {path}"
     )
     return 0
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -33,15 +32,6 @@ from socialgan.image.metrics import (
 )
 
 torch.set_num_threads(2)
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _shared_data() -> Path | None:
-    for p in (Path("/work/shared/data"), REPO_ROOT.parent / "shared" / "data"):
-        if p.is_dir():
-            return p
-    return None
 
 
 @pytest.fixture(scope="module")
@@ -219,11 +209,10 @@ def test_mnist_extractor_accuracy(mnist5k, mnist_extractor):
     assert acc >= 0.95
 
 
-def test_fashion_extractor_test_accuracy():
-    shared = _shared_data()
-    root = shared / "images" / "fashion-mnist" if shared else None
-    if root is None or not (root / "t10k-images-idx3-ubyte.gz").is_file():
-        pytest.skip("shared data (fashion-mnist test split) not available")
+def test_fashion_extractor_test_accuracy(shared_data):
+    root = shared_data / "images" / "fashion-mnist"
+    if not (root / "t10k-images-idx3-ubyte.gz").is_file():
+        pytest.skip(f"fashion-mnist test split not in {root}")  # a failure under CI=true
     test = load_fashion_mnist(root, split="test")
     x, y = test.images, test.labels
     acc = float((load_feature_extractor("fashion-mnist").predict(x) == y).double().mean())

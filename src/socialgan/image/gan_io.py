@@ -16,6 +16,7 @@ from torch import Tensor, nn
 from ..errors import DataError
 from ..loading import CONFIG_FILE, MODEL_FILE, read_safetensors
 from ..loading import read_config as read_model_config
+from .model_card import model_card as card
 
 if TYPE_CHECKING:
     from .gan import ImageGAN
@@ -73,12 +74,18 @@ def load_states(
         module.load_state_dict(state)
 
 
+#: The Intended use and limits section of a saved ImageGAN's card.
+GAN_USE = (
+    "Research and testing of moderation pipelines (synthetic training data, detector",
+    "stress tests). Small CPU-trained model: samples are low-resolution and imperfect.",
+    "Do not use generated images to deceive people.",
+)
+
+
 def model_card(gan: ImageGAN) -> str:
     """The ``README.md`` of a saved model: nets, data, training, metrics, intended use."""
     cfg, data, train = gan.net_config, gan.data_info, gan.train_config
-    lines = [
-        f"# socialgan ImageGAN ({cfg['arch']})",
-        "",
+    about = [
         f"- Architecture: `{cfg['arch']}`, "
         f"{cfg['img_size']}x{cfg['img_size']}x{cfg['channels']},"
         f" z_dim {cfg['z_dim']}, conditional: {bool(cfg['num_classes'])},"
@@ -91,19 +98,11 @@ def model_card(gan: ImageGAN) -> str:
         f"- Training data: {data.get('name', '?')} ({data.get('n', '?')} images)",
         f"- Loss: {train.loss}, steps: {train.steps},"
         f" batch size: {train.batch_size}, seed: {train.seed}",
-        "",
-        "## Metrics",
     ]
-    if gan.metrics:
-        lines += [f"- {k}: {v}" for k, v in gan.metrics.items()]
-    else:
-        lines.append("- none recorded (run `socialgan image evaluate`)")
-    lines += [
-        "",
-        "## Intended use and limits",
-        "Research and testing of moderation pipelines (synthetic training data, detector",
-        "stress tests). Small CPU-trained model: samples are low-resolution and imperfect.",
-        "Do not use generated images to deceive people.",
-        "",
-    ]
-    return "\n".join(lines)
+    return card(
+        f"socialgan ImageGAN ({cfg['arch']})",
+        about,
+        gan.metrics,
+        GAN_USE,
+        no_metrics="- none recorded (run `socialgan image evaluate`)",
+    )

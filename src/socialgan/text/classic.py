@@ -45,13 +45,19 @@ from socialgan.text.detector_api import (
 from socialgan.text.features import MetaEncoder, StyleEncoder, make_vectorizer, preprocess_texts
 from socialgan.text.linear_head import LinearHead
 from socialgan.text.nbsvm import NBSVMClassifier
-from socialgan.text.persistence import MODEL_TYPE, json_params, load_tfidf, save_tfidf
+from socialgan.text.persistence import (
+    MODEL_TYPE,
+    SavesPretrained,
+    json_params,
+    load_tfidf,
+    write_tfidf,
+)
 from socialgan.text.self_training import check_self_training, split_unlabeled
 
 __all__ = ["TfidfDetector"]
 
 
-class TfidfDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
+class TfidfDetector(TextDetectorMixin, SavesPretrained, ClassifierMixin, BaseEstimator):
     """Word + character n-gram TF-IDF features, optional metadata, a linear SVM or logistic
     regression, and Platt (sigmoid) calibrated probabilities.
 
@@ -397,22 +403,11 @@ class TfidfDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
         """Hyperparameters as JSON-ready values (what ``config.json`` stores)."""
         return json_params(self)
 
-    def save_pretrained(
-        self,
-        directory: str | Path,
-        *,
-        metrics: dict[str, Any] | None = None,
-        data: str | None = None,
-        category: str | None = None,
-        name: str | None = None,
-    ) -> Path:
-        """Write ``config.json``, ``model.safetensors`` and a ``README.md`` model card.
+    def _default_name(self) -> str:
+        return f"socialgan-tfidf-{self.model}"
 
-        ``metrics`` (e.g. cross-validated accuracy), ``data`` (what it was trained on) and
-        ``category`` (the moderation category, e.g. ``spam``) go into the config and card.
-        """
-        self._check_fitted()
-        return save_tfidf(self, directory, metrics=metrics, data=data, category=category, name=name)
+    def _write_pretrained(self, directory: Path, config: dict[str, Any]) -> None:
+        write_tfidf(self, directory, config)
 
     @classmethod
     def from_pretrained(cls, directory: str | Path) -> TfidfDetector:

@@ -58,6 +58,25 @@ LEAKY_HELP = (
 )
 
 
+#: Options that several commands share (typer copies an option for each command).
+OPTIONS: dict[str, Any] = {
+    "data": typer.Option(..., "--data", "-d", help=DATA_HELP),
+    "text_column": typer.Option("text", help="Text column of a user file."),
+    "label_column": typer.Option("label", help="Label column of a user file."),
+    "detector": typer.Option(
+        "tfidf",
+        "--detector",
+        help="tfidf (word+char TF-IDF, linear model), stacked (text and metadata models "
+        "combined out-of-fold; LIAR), charcnn (byte CNN + hashed n-grams) or ssgan "
+        "(semi-supervised GAN discriminator).",
+    ),
+    "config": typer.Option(None, "--config", "-c", help="YAML file with a detector section."),
+    "set": typer.Option([], "--set", help=SET_HELP),
+    "leaky_counts": typer.Option(False, "--leaky-credit-counts", help=LEAKY_HELP),
+    "max_chars": typer.Option(DEFAULT_MAX_CHARS, help="Longest text accepted."),
+}
+
+
 def default_config(source: str, kind: str = "tfidf", leaky: bool = False) -> dict[str, Any]:
     """Every detector option with its default, plus the named data set's preset (TF-IDF).
 
@@ -141,28 +160,22 @@ def _describe(dataset: TextDataset) -> str:
 @app.command("detect-train")
 @user_errors
 def detect_train(
-    data: str = typer.Option(..., "--data", "-d", help=DATA_HELP),
+    data: str = OPTIONS["data"],
     out: Path = typer.Option(..., "--out", "-o", help="Model folder to write."),
-    text_column: str = typer.Option("text", help="Text column of a user file."),
-    label_column: str = typer.Option("label", help="Label column of a user file."),
+    text_column: str = OPTIONS["text_column"],
+    label_column: str = OPTIONS["label_column"],
     category: str = typer.Option(
         None, help="Moderation category name (default: spam, deceptive, fake_news ...)."
     ),
     cv: int = typer.Option(
         5, help="Folds of the CV whose metrics go into the model card (0: skip)."
     ),
-    detector: str = typer.Option(
-        "tfidf",
-        "--detector",
-        help="tfidf (word+char TF-IDF, linear model), stacked (text and metadata models "
-        "combined out-of-fold; LIAR), charcnn (byte CNN + hashed n-grams) or ssgan "
-        "(semi-supervised GAN discriminator).",
-    ),
-    config: Path = typer.Option(None, "--config", "-c", help="YAML file with a detector section."),
-    set_: list[str] = typer.Option([], "--set", help=SET_HELP),
-    leaky_counts: bool = typer.Option(False, "--leaky-credit-counts", help=LEAKY_HELP),
+    detector: str = OPTIONS["detector"],
+    config: Path = OPTIONS["config"],
+    set_: list[str] = OPTIONS["set"],
+    leaky_counts: bool = OPTIONS["leaky_counts"],
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved config and exit."),
-    max_chars: int = typer.Option(DEFAULT_MAX_CHARS, help="Longest text accepted."),
+    max_chars: int = OPTIONS["max_chars"],
     harden: bool = typer.Option(
         False,
         "--harden",
@@ -308,7 +321,7 @@ def detect(
         "threshold.",
     ),
     text_column: str = typer.Option("text", help="Field holding the text in JSONL objects."),
-    max_chars: int = typer.Option(DEFAULT_MAX_CHARS, help="Longest text accepted."),
+    max_chars: int = OPTIONS["max_chars"],
 ) -> None:
     """Score texts; prints one JSON line per text in the moderation-API shape.
 
@@ -361,9 +374,9 @@ def detect(
 @app.command()
 @user_errors
 def evaluate(
-    data: str = typer.Option(..., "--data", "-d", help=DATA_HELP),
-    text_column: str = typer.Option("text", help="Text column of a user file."),
-    label_column: str = typer.Option("label", help="Label column of a user file."),
+    data: str = OPTIONS["data"],
+    text_column: str = OPTIONS["text_column"],
+    label_column: str = OPTIONS["label_column"],
     cv: int = typer.Option(
         None, help="Stratified K-fold CV (default 10; LIAR default: its official splits)."
     ),
@@ -383,17 +396,11 @@ def evaluate(
     ),
     seed: int = typer.Option(0, help="Seed of the fold shuffling."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
-    detector: str = typer.Option(
-        "tfidf",
-        "--detector",
-        help="tfidf (word+char TF-IDF, linear model), stacked (text and metadata models "
-        "combined out-of-fold; LIAR), charcnn (byte CNN + hashed n-grams) or ssgan "
-        "(semi-supervised GAN discriminator).",
-    ),
-    config: Path = typer.Option(None, "--config", "-c", help="YAML file with a detector section."),
-    set_: list[str] = typer.Option([], "--set", help=SET_HELP),
-    leaky_counts: bool = typer.Option(False, "--leaky-credit-counts", help=LEAKY_HELP),
-    max_chars: int = typer.Option(DEFAULT_MAX_CHARS, help="Longest text accepted."),
+    detector: str = OPTIONS["detector"],
+    config: Path = OPTIONS["config"],
+    set_: list[str] = OPTIONS["set"],
+    leaky_counts: bool = OPTIONS["leaky_counts"],
+    max_chars: int = OPTIONS["max_chars"],
 ) -> None:
     """Cross-validate a detector (--detector): accuracy, macro F1 and AUC with the protocol.
 

@@ -37,7 +37,7 @@ from socialgan.text.data import TextDataset
 from socialgan.text.detector_api import TextDetectorMixin, encode_labels, split_text_input
 from socialgan.text.model_card import NEURAL_LIMITS, write_card
 from socialgan.text.nets import FeatureSource
-from socialgan.text.persistence import detector_config, read_pretrained, restore_common
+from socialgan.text.persistence import SavesPretrained, read_pretrained, restore_common
 from socialgan.text.self_training import UNLABELED
 
 __all__ = [
@@ -131,7 +131,7 @@ def encode_in_batches(
     return result
 
 
-class NeuralTextDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
+class NeuralTextDetector(TextDetectorMixin, SavesPretrained, ClassifierMixin, BaseEstimator):
     """Base class: subclasses implement ``fit`` (which sets the torch module ``model_``),
     ``_featurize``, ``_tensors``, ``_state_config`` and ``_restore``, and take at least the
     hyperparameters annotated below as ``__init__`` arguments (stored by
@@ -255,33 +255,15 @@ class NeuralTextDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
         """One line for the model card's Model section."""
         return type(self).__name__
 
-    def save_pretrained(
-        self,
-        directory: str | Path,
-        *,
-        metrics: dict[str, Any] | None = None,
-        data: str | None = None,
-        category: str | None = None,
-        name: str | None = None,
-    ) -> Path:
-        """Write ``config.json``, ``model.safetensors`` and a ``README.md`` model card.
+    def _default_name(self) -> str:
+        return "socialgan-" + type(self).__name__.lower().replace("detector", "")
 
-        ``metrics``, ``data`` (what it was trained on) and ``category`` (the moderation
-        category, e.g. ``spam``) go into the config and the card.
-        """
-        self._check_fitted()
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        default_name = "socialgan-" + type(self).__name__.lower().replace("detector", "")
-        config = detector_config(
-            self, default_name, category=category, name=name, data=data, metrics=metrics
-        )
+    def _write_pretrained(self, directory: Path, config: dict[str, Any]) -> None:
         config["state"] = self._state_config()
         tensors = {k: v.detach().cpu().contiguous() for k, v in self._tensors().items()}
         save_file(tensors, str(directory / "model.safetensors"))
         (directory / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
         write_card(directory / "README.md", config, self._describe(), NEURAL_LIMITS)
-        return directory
 
     @classmethod
     def from_pretrained(cls: type[_D], directory: str | Path) -> _D:

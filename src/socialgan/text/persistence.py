@@ -8,7 +8,8 @@ Every text detector's ``config.json`` starts with the same fields (:func:`detect
 read back by :func:`restore_common`): ``model_type`` (the key of :func:`socialgan.load`),
 ``format_version``, ``name``, ``category``, ``params``, ``classes``, ``label_names``,
 ``threshold``, ``data`` and ``metrics``. :func:`read_pretrained`, the checked reading of such
-a folder, serves every text detector.
+a folder, serves every text detector, and :class:`SavesPretrained` gives them one
+``save_pretrained``.
 
 Format versions: 1 (up to socialgan 0.1.0) named the class in ``format`` and stored no
 threshold; it still loads, with the threshold 0.5 that predicted then. 2 writes
@@ -40,12 +41,13 @@ from socialgan.text.model_card import write_model_card
 __all__ = [
     "FORMAT_VERSION",
     "MODEL_TYPE",
+    "SavesPretrained",
     "detector_config",
     "json_params",
     "load_tfidf",
     "read_pretrained",
     "restore_common",
-    "save_tfidf",
+    "write_tfidf",
 ]
 
 MODEL_TYPE = "socialgan.text.TfidfDetector"
@@ -105,18 +107,55 @@ def json_params(det: Any) -> dict[str, Any]:
     return params
 
 
-def save_tfidf(
-    det: Any,
-    directory: str | Path,
-    *,
-    metrics: dict[str, Any] | None = None,
-    data: str | None = None,
-    category: str | None = None,
-    name: str | None = None,
-) -> Path:
-    """Write a fitted ``TfidfDetector`` to ``directory`` (created if needed)."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+class SavesPretrained:
+    """The keyword-only ``save_pretrained`` of every text detector: check it is fitted,
+    create the folder, build the common ``config.json`` fields (:func:`detector_config`)
+    and hand them to the subclass's ``_write_pretrained``, which adds its own fields and
+    writes the files. A subclass gives ``_check_fitted``, ``_default_name`` and
+    ``_write_pretrained``."""
+
+    def _check_fitted(self) -> None:
+        """Raise ``ValueError`` unless fitted; implemented by subclasses."""
+        raise NotImplementedError
+
+    def _default_name(self) -> str:
+        """The saved name when none is given (``-category`` is appended); subclasses."""
+        raise NotImplementedError
+
+    def _write_pretrained(self, directory: Path, config: dict[str, Any]) -> None:
+        """Complete ``config`` and write the folder's files; implemented by subclasses."""
+        raise NotImplementedError
+
+    def save_pretrained(
+        self,
+        directory: str | Path,
+        *,
+        metrics: dict[str, Any] | None = None,
+        data: str | None = None,
+        category: str | None = None,
+        name: str | None = None,
+    ) -> Path:
+        """Write ``config.json``, ``model.safetensors`` and a ``README.md`` model card
+        (a stacked detector also its base models, in ``text/`` and ``meta/``) to
+        ``directory``, created if needed; returns it.
+
+        ``metrics`` (e.g. cross-validated accuracy), ``data`` (what it was trained on),
+        ``category`` (the moderation category, e.g. ``spam``) and ``name`` go into the
+        config and the card.
+        """
+        self._check_fitted()
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        config = detector_config(
+            self, self._default_name(), category=category, name=name, data=data, metrics=metrics
+        )
+        self._write_pretrained(directory, config)
+        return directory
+
+
+def write_tfidf(det: Any, directory: Path, config: dict[str, Any]) -> None:
+    """Write a fitted ``TfidfDetector`` to the existing ``directory``; ``config`` holds
+    the :func:`detector_config` fields."""
     arrays = det.head_.arrays()
     vocabularies, settings = {}, {}
     for key, vec in det.vectorizers_.items():
@@ -129,10 +168,6 @@ def save_tfidf(
     if det.meta_encoder_ is not None:
         meta_config, meta_arrays = det.meta_encoder_.state()
         arrays.update(meta_arrays)
-    default_name = f"socialgan-tfidf-{det.model}"
-    config = detector_config(
-        det, default_name, category=category, name=name, data=data, metrics=metrics
-    )
     config.update(
         head={"kind": det.head_.kind, "n_classes": det.head_.n_classes},
         n_features=int(det.n_features_),
@@ -148,7 +183,6 @@ def save_tfidf(
     )
     (directory / "config.json").write_text(json.dumps(config), encoding="utf-8")
     write_model_card(directory / "README.md", config)
-    return directory
 
 
 def read_pretrained(
@@ -168,7 +202,7 @@ def read_pretrained(
 
 
 def load_tfidf(cls: type, directory: str | Path) -> Any:
-    """Rebuild a ``cls`` (``TfidfDetector``) saved by :func:`save_tfidf`."""
+    """Rebuild a ``cls`` (``TfidfDetector``) saved by :func:`write_tfidf`."""
     directory = Path(directory)
     config, arrays = read_pretrained(directory, MODEL_TYPE, load_file)
     try:

@@ -40,7 +40,7 @@ from socialgan.text.data import TextDataset
 from socialgan.text.detector_api import TextDetectorMixin, encode_labels, training_labels
 from socialgan.text.linear_head import LinearHead
 from socialgan.text.model_card import TFIDF_LIMITS, write_card
-from socialgan.text.persistence import detector_config, read_pretrained, restore_common
+from socialgan.text.persistence import SavesPretrained, read_pretrained, restore_common
 
 __all__ = ["StackedDetector"]
 
@@ -85,7 +85,7 @@ def _n_rows(X: Any) -> int:
     return len(X)
 
 
-class StackedDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
+class StackedDetector(TextDetectorMixin, SavesPretrained, ClassifierMixin, BaseEstimator):
     """Statement TF-IDF model + metadata model, combined by a logistic regression on their
     out-of-fold log-probabilities.
 
@@ -264,25 +264,13 @@ class StackedDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
         """Hyperparameters as JSON-ready values (what ``config.json`` stores)."""
         return json.loads(json.dumps(self.get_params(), default=list))
 
-    def save_pretrained(
-        self,
-        directory: str | Path,
-        *,
-        metrics: dict[str, Any] | None = None,
-        data: str | None = None,
-        category: str | None = None,
-        name: str | None = None,
-    ) -> Path:
-        """Write ``config.json``, ``model.safetensors`` (the combiner), a ``README.md``
-        model card, and the base models in ``text/`` and ``meta/``."""
-        self._check_fitted()
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        self.text_model_.save_pretrained(directory / "text", data=data)
-        self.meta_model_.save_pretrained(directory / "meta", data=data)
-        config = detector_config(
-            self, "socialgan-stacked", category=category, name=name, data=data, metrics=metrics
-        )
+    def _default_name(self) -> str:
+        return "socialgan-stacked"
+
+    def _write_pretrained(self, directory: Path, config: dict[str, Any]) -> None:
+        """The base models in ``text/`` and ``meta/``, then the combiner and the card."""
+        self.text_model_.save_pretrained(directory / "text", data=config["data"])
+        self.meta_model_.save_pretrained(directory / "meta", data=config["data"])
         config.update(
             head={"kind": self.head_.kind, "n_classes": self.head_.n_classes},
             selected=self.selected_,
@@ -298,7 +286,6 @@ class StackedDetector(TextDetectorMixin, ClassifierMixin, BaseEstimator):
             "out-of-fold log-probabilities. Base models in `text/` and `meta/`."
         )
         write_card(directory / "README.md", config, model, TFIDF_LIMITS)
-        return directory
 
     @classmethod
     def from_pretrained(cls, directory: str | Path) -> StackedDetector:

@@ -131,9 +131,7 @@ class CNNDetector(ImageDetector):
         threshold: float = 0.5,
         batch_size: int = 256,
     ) -> None:
-        super().__init__(threshold=threshold, batch_size=batch_size)
-        if size is not None and size < 4:
-            raise ValueError(f"size must be >= 4, got {size}")
+        super().__init__(threshold=threshold, batch_size=batch_size, size=size)
         if channels not in (None, 1, 3):
             raise ValueError(f"channels must be 1 or 3, got {channels}")
         if epochs < 1 or train_batch_size < 1 or patience < 1:

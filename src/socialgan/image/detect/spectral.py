@@ -147,9 +147,7 @@ class SpectralDetector(ImageDetector):
         threshold: float = 0.5,
         batch_size: int = 256,
     ) -> None:
-        super().__init__(threshold=threshold, batch_size=batch_size)
-        if size is not None and size < 4:
-            raise ValueError(f"size must be >= 4, got {size}")
+        super().__init__(threshold=threshold, batch_size=batch_size, size=size)
         if resize_mode not in ("crop", "resize"):
             raise ValueError(f"resize_mode must be 'crop' or 'resize', got {resize_mode!r}")
         if dct_bands < 0:

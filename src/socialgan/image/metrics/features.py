@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -47,6 +47,7 @@ __all__ = [
     "FeatureNet",
     "WEIGHTS_DIR",
     "builtin_input_size",
+    "check_weights_file",
     "file_sha256",
     "load_feature_extractor",
     "prepare_images",
@@ -282,6 +283,18 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     return h.hexdigest()
 
 
+def check_weights_file(
+    path: Path, sha256: str, *, missing: str, mismatch: Callable[[str], str]
+) -> None:
+    """``DataError`` ``"{path}: {missing}"`` when ``path`` is not a file, and
+    ``"{path}: {mismatch(actual sha256)}"`` when its bytes do not hash to ``sha256``."""
+    if not path.is_file():
+        raise DataError(f"{path}: {missing}")
+    actual = file_sha256(path)
+    if actual != sha256:
+        raise DataError(f"{path}: {mismatch(actual)}")
+
+
 def builtin_input_size(name: str) -> int:
     """Image side of a shipped feature net, read from its JSON record (no weights loaded)."""
     if name not in BUILTIN_EXTRACTORS:
@@ -353,14 +366,15 @@ def load_feature_extractor(
         raise DataError(
             f"{meta_path}: expected JSON with keys 'weights_file', 'sha256', 'architecture' ({exc})"
         ) from exc
-    if not weights_file.is_file():
-        raise DataError(f"{weights_file}: weights file not found (named in {meta_path})")
-    actual = file_sha256(weights_file)
-    if actual != expected:
-        raise DataError(
-            f"{weights_file}: sha256 mismatch: file has {actual}, {meta_path.name} records "
-            f"{expected}; the weights file is corrupt or was modified"
-        )
+    check_weights_file(
+        weights_file,
+        expected,
+        missing=f"weights file not found (named in {meta_path})",
+        mismatch=lambda actual: (
+            f"sha256 mismatch: file has {actual}, {meta_path.name} records {expected}; "
+            "the weights file is corrupt or was modified"
+        ),
+    )
     arch.pop("class", None)
     try:
         net = FeatureNet(**arch)

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from socialgan.errors import DataError
-from socialgan.image.metrics.features import file_sha256, prepare_images
+from socialgan.image.metrics.features import check_weights_file, prepare_images
 
 __all__ = ["EXTRA", "WEIGHTS_SHA256", "ImageNetExtractor", "load_efficientnet_lite0"]
 
@@ -119,14 +119,15 @@ def load_efficientnet_lite0(
 ) -> ImageNetExtractor:
     """EfficientNet-Lite0 with its ImageNet weights (offline, sha256 checked)."""
     net_cls, weights = _packages()
-    if not weights.is_file():
-        raise DataError(f"{weights}: weights file of {NAME!r} not found; reinstall the package")
-    actual = file_sha256(weights)
-    if actual != WEIGHTS_SHA256:
-        raise DataError(
-            f"{weights}: sha256 {actual} is not the pinned {WEIGHTS_SHA256}; "
+    check_weights_file(
+        weights,
+        WEIGHTS_SHA256,
+        missing=f"weights file of {NAME!r} not found; reinstall the package",
+        mismatch=lambda actual: (
+            f"sha256 {actual} is not the pinned {WEIGHTS_SHA256}; "
             "the weights file is corrupt or another version"
-        )
+        ),
+    )
     net = net_cls.from_name(NAME)
     state = torch.load(weights, map_location="cpu", weights_only=True)
     net.load_state_dict(state, strict=True)

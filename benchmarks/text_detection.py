@@ -55,7 +55,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -66,7 +65,7 @@ import torch
 from sklearn.model_selection import train_test_split
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import add_out_option, machine, output_dir, write_results  # noqa: E402
+from common import add_out_option, git_commit, machine, output_dir, write_results  # noqa: E402
 from socialgan.text import (  # noqa: E402
     CharCNNDetector,
     NormalizingDetector,
@@ -350,24 +349,6 @@ def run_throughput(data, factories, names, quick: bool) -> dict[str, Any]:
         }
         print(f"  throughput {name}: {out[name]['texts_per_second']:.0f} texts/s", flush=True)
     return out
-
-
-def git_commit() -> str:
-    """The checked-out commit (short hash), ``+dirty`` when the tree has changes."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    except OSError:
-        return "unknown"
-    return (head or "unknown") + ("+dirty" if dirty else "")
 
 
 def parse_sections(text: str, ap: argparse.ArgumentParser) -> list[str]:

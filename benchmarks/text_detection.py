@@ -84,9 +84,9 @@ from socialgan.text import (  # noqa: E402
     low_label_curve,
     nested_group_selection,
 )
-from socialgan.text.generator_attack import GeneratorAttack  # noqa: E402
-from socialgan.text.generator_report import generator_attack_report  # noqa: E402
-from socialgan.text.presets import (  # noqa: E402
+from socialgan.text.attack.generator_attack import GeneratorAttack  # noqa: E402
+from socialgan.text.attack.generator_report import generator_attack_report  # noqa: E402
+from socialgan.text.detect.presets import (  # noqa: E402
     LIAR_HONEST_META_COLUMNS,
     preset_for,
     with_leaky_counts,

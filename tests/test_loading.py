@@ -15,7 +15,7 @@ from socialgan.image.detect import SpectralDetector, load_detector, stack_real_f
 from socialgan.image.gan import ImageGAN
 from socialgan.loading import MODEL_TYPES, known_model_types, model_class, register
 from socialgan.text import CharCNNDetector, NormalizingDetector, TfidfDetector
-from socialgan.text.hardening import load_text_detector
+from socialgan.text.attack.hardening import load_text_detector
 
 from .text.conftest import TINY_ENCODER, make_texts
 

@@ -56,11 +56,11 @@ MODEL_TYPES: dict[str, str] = {
         "socialgan.image.detect.discriminator:DiscriminatorDetector"
     ),
     "socialgan.image.SpectralDetector": "socialgan.image.detect.spectral:SpectralDetector",
-    "socialgan.text.CharCNNDetector": "socialgan.text.neural:CharCNNDetector",
-    "socialgan.text.NormalizingDetector": "socialgan.text.hardening:NormalizingDetector",
-    "socialgan.text.SSGANDetector": "socialgan.text.ssgan:SSGANDetector",
-    "socialgan.text.StackedDetector": "socialgan.text.stacked:StackedDetector",
-    "socialgan.text.TfidfDetector": "socialgan.text.classic:TfidfDetector",
+    "socialgan.text.CharCNNDetector": "socialgan.text.detect.neural:CharCNNDetector",
+    "socialgan.text.NormalizingDetector": "socialgan.text.attack.hardening:NormalizingDetector",
+    "socialgan.text.SSGANDetector": "socialgan.text.detect.ssgan:SSGANDetector",
+    "socialgan.text.StackedDetector": "socialgan.text.detect.stacked:StackedDetector",
+    "socialgan.text.TfidfDetector": "socialgan.text.detect.classic:TfidfDetector",
 }
 #: A folder holding one of these files wraps the model of its ``config.json``; it opens as
 #: the wrapper's model type (a hardened text detector: its detector + ``normalization.json``).

@@ -7,11 +7,11 @@ import pytest
 from typer.testing import CliRunner
 
 from socialgan.cli import app
+from socialgan.text.attack.hardening import load_text_detector
 from socialgan.text.data import load_text_file
-from socialgan.text.hardening import load_text_detector
-from socialgan.text.neural import CharCNNDetector
-from socialgan.text.ssgan import SSGANDetector
-from socialgan.text.stacked import StackedDetector
+from socialgan.text.detect.neural import CharCNNDetector
+from socialgan.text.detect.ssgan import SSGANDetector
+from socialgan.text.detect.stacked import StackedDetector
 
 from .conftest import make_texts
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pandas as pd
 
+from socialgan.text.detect.nbsvm import log_count_ratio
 from socialgan.text.features import MetaEncoder, preprocess_texts, web_text
-from socialgan.text.nbsvm import log_count_ratio
 
 
 def test_web_text_undoes_markup():

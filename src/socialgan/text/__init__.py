@@ -1,6 +1,12 @@
 """Text moderation: data loaders, the classic TF-IDF detector, neural and semi-supervised
 GAN detectors, low-label curves and moderation output.
 
+Shared here: :mod:`.data` and :mod:`.readers` (loaders), :mod:`.features` (text cleaning
+and features), :mod:`.cli` (``socialgan text ...``). The detectors and what only they use
+are in :mod:`.detect`; evasion, hardening and the generator attack in :mod:`.attack`;
+:mod:`.generate` will hold the language models and text GANs. Their public names are
+importable from here.
+
 Example:
     >>> from socialgan.text import TfidfDetector, load_youtube_spam, moderate
     >>> data = load_youtube_spam()
@@ -8,7 +14,22 @@ Example:
     >>> moderate(["subscribe to my channel"], {"spam": spam})[0]["flagged"]
 """
 
-from socialgan.text.classic import TfidfDetector
+from socialgan.text.attack.evasion import (
+    ATTACKS,
+    AttackReport,
+    adaptive_attack,
+    attack_report,
+    attack_success_rate,
+    evaluate_robustness,
+)
+from socialgan.text.attack.generator_attack import GeneratorAttack
+from socialgan.text.attack.generator_report import generator_attack_report
+from socialgan.text.attack.hardening import (
+    NormalizingDetector,
+    adversarial_augment,
+    load_text_detector,
+)
+from socialgan.text.attack.normalize import normalize_text
 from socialgan.text.data import (
     NAMED_SOURCES,
     TextDataset,
@@ -21,29 +42,18 @@ from socialgan.text.data import (
     load_text_file,
     load_youtube_spam,
 )
-from socialgan.text.evaluation import (
+from socialgan.text.detect.classic import TfidfDetector
+from socialgan.text.detect.evaluation import (
     classification_metrics,
     cross_validate,
     evaluate_split,
     nested_group_selection,
 )
-from socialgan.text.evasion import (
-    ATTACKS,
-    AttackReport,
-    adaptive_attack,
-    attack_report,
-    attack_success_rate,
-    evaluate_robustness,
-)
-from socialgan.text.generator_attack import GeneratorAttack
-from socialgan.text.generator_report import generator_attack_report
-from socialgan.text.hardening import NormalizingDetector, adversarial_augment, load_text_detector
-from socialgan.text.lowlabel import low_label_curve
-from socialgan.text.moderation import moderate
-from socialgan.text.neural import CharCNNDetector
-from socialgan.text.normalize import normalize_text
-from socialgan.text.ssgan import SSGANDetector
-from socialgan.text.stacked import StackedDetector
+from socialgan.text.detect.lowlabel import low_label_curve
+from socialgan.text.detect.moderation import moderate
+from socialgan.text.detect.neural import CharCNNDetector
+from socialgan.text.detect.ssgan import SSGANDetector
+from socialgan.text.detect.stacked import StackedDetector
 
 __all__ = [
     "ATTACKS",

@@ -15,7 +15,7 @@ from ..cli_util import user_errors
 from ..config_io import dump, resolve
 from ..errors import DataError
 from .data import DEFAULT_MAX_CHARS, NAMED_SOURCES, TextDataset, load_named, load_source
-from .presets import preset_for, with_leaky_counts
+from .detect.presets import preset_for, with_leaky_counts
 
 app = typer.Typer(
     help="Text moderation: detect spam, deceptive reviews and fake news in short texts.",
@@ -37,15 +37,15 @@ DETECTOR_KINDS = ("tfidf", "stacked", "charcnn", "ssgan")
 def _kind_class(kind: str) -> Any:
     """The detector class of a ``--detector`` kind other than tfidf."""
     if kind == "stacked":
-        from .stacked import StackedDetector
+        from .detect.stacked import StackedDetector
 
         return StackedDetector
     if kind == "charcnn":
-        from .neural import CharCNNDetector
+        from .detect.neural import CharCNNDetector
 
         return CharCNNDetector
     if kind == "ssgan":
-        from .ssgan import SSGANDetector
+        from .detect.ssgan import SSGANDetector
 
         return SSGANDetector
     raise DataError(f"--detector must be one of {', '.join(DETECTOR_KINDS)}, not {kind!r}")
@@ -95,7 +95,7 @@ def default_config(source: str, kind: str = "tfidf", leaky: bool = False) -> dic
             for k, v in _kind_class(kind)().get_params().items()
         }
         return {"detector": {"kind": kind, **params}}
-    from .classic import TfidfDetector
+    from .detect.classic import TfidfDetector
 
     params = TfidfDetector().json_params()
     params.update(preset_for(source).get("detector", {}))
@@ -107,7 +107,7 @@ def default_config(source: str, kind: str = "tfidf", leaky: bool = False) -> dic
 def build_detector(params: dict[str, Any]):
     """A detector from the ``detector`` section of a resolved config (``kind`` picks the
     class: TF-IDF by default)."""
-    from .classic import TfidfDetector
+    from .detect.classic import TfidfDetector
 
     params = dict(params)
     kind = params.pop("kind", "tfidf")
@@ -189,7 +189,7 @@ def detect_train(
     cross-validated metrics (LIAR: its valid and test splits instead). With --harden the
     model also gets normalization.json and is trained on attacked copies as well.
     """
-    from .evaluation import classification_metrics, cross_validate
+    from .detect.evaluation import classification_metrics, cross_validate
 
     cfg = resolve(default_config(data, detector, leaky_counts), config, list(set_))
     if dry_run:
@@ -212,7 +212,7 @@ def detect_train(
         det = build_detector(cfg["detector"])
         if not harden:
             return det
-        from .hardening import NormalizingDetector
+        from .attack.hardening import NormalizingDetector
 
         return NormalizingDetector(det, adversarial=ADVERSARIAL_ATTACKS)
 
@@ -293,7 +293,7 @@ def _read_records(path: Path, text_column: str, max_chars: int) -> list[dict[str
 
 def _moderate_quietly(X: Any, detectors: dict[str, Any], thresholds: dict[str, float]):
     """``moderate`` with each distinct warning (e.g. missing metadata) as one stderr line."""
-    from .moderation import moderate
+    from .detect.moderation import moderate
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -330,8 +330,8 @@ def detect(
     """
     import pandas as pd
 
-    from .hardening import load_text_detector
-    from .moderation import resolve_thresholds, stored_thresholds
+    from .attack.hardening import load_text_detector
+    from .detect.moderation import resolve_thresholds, stored_thresholds
 
     if (text is None) == (file is None):
         raise DataError("give either a TEXT argument or --file, not both or neither")
@@ -407,7 +407,7 @@ def evaluate(
     AUC is ROC AUC for two classes and one-vs-rest macro AUC for more. With
     --transductive each fold's detector also sees the held-out texts, unlabeled.
     """
-    from .evaluation import cross_validate, evaluate_split, format_table
+    from .detect.evaluation import cross_validate, evaluate_split, format_table
 
     cfg = resolve(default_config(data, detector, leaky_counts), config, list(set_))
     dataset = _load(data, text_column, label_column, max_chars, False, group_column)

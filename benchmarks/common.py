@@ -40,14 +40,25 @@ def machine() -> dict[str, Any]:
 
 
 def git_commit() -> str:
-    """The checked-out commit (short hash), ``+dirty`` when tracked files have changes."""
+    """The checked-out commit (short hash), ``+dirty`` when tracked files other than the
+    results have changes."""
     root = Path(__file__).resolve().parent.parent
     try:
         head = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            # the results files themselves do not make a run "dirty" (a merged run rewrites
+            # the JSON it reads)
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                ":!benchmarks/results",
+            ],
             cwd=root,
             capture_output=True,
             text=True,

@@ -507,7 +507,7 @@ def main() -> int:
         ap.error(f"unknown detector(s) {unknown}; choose from {list(factories)}")
     t_start = time.perf_counter()
     youtube = load_named("youtube-spam")
-    ott = load_named("ott") if "ott_5fold" in sections else None
+    ott = load_named("ott") if {"ott_5fold", "neural_seeds"} & set(sections) else None
     if args.quick:  # a small slice of each data set: a smoke run, not a measurement
         videos = sorted(set(youtube.groups))[:3]  # the fewest groups a nested LOVO takes
         pool = np.flatnonzero(np.isin(youtube.groups, videos))

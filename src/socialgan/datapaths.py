@@ -9,10 +9,10 @@ machine's path is built in: a path inside it is looked for at
 3. ``shared/data/<path>`` in each parent of this source file (a source checkout that sits
    next to ``shared/``, as ``main/`` and ``shared/data/`` do in a work folder).
 
-Example:
+Example (from a folder that has ``shared/data/youtube_spam`` above it):
     >>> from socialgan.datapaths import find_shared_data
     >>> find_shared_data("youtube_spam")  # doctest: +SKIP
-    PosixPath('/home/me/work/shared/data/youtube_spam')
+    PosixPath('.../shared/data/youtube_spam')
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ import platform
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -119,3 +120,70 @@ def matmul_peak_gflops(n: int = 2048, repeats: int = 5) -> float:
         a @ b
         best = min(best, time.perf_counter() - t0)
     return 2 * n**3 / best / 1e9
+
+
+def add_sections_option(ap: argparse.ArgumentParser, sections: Sequence[str]) -> None:
+    """The ``--sections a,b`` option: which parts of a sectioned benchmark to run."""
+    ap.add_argument(
+        "--sections",
+        default=",".join(sections),
+        help="comma-separated sections to run (default all): "
+        + ", ".join(sections)
+        + ". A subset is merged into the existing results file.",
+    )
+
+
+def parse_sections(text: str, known: Sequence[str], ap: argparse.ArgumentParser) -> list[str]:
+    """The sections named in ``text``, in the order of ``known``; an unknown one is an error."""
+    chosen = [s.strip() for s in text.split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in known]
+    if unknown or not chosen:
+        ap.error(f"unknown or no section(s) {unknown}; choose from {', '.join(known)}")
+    return [s for s in known if s in chosen]
+
+
+def previous_results(name: str, quick: bool, folder: Path) -> dict[str, Any]:
+    """The results file ``<folder>/<name>.json`` a run merges into (empty when none)."""
+    path = folder / f"{name}{'.quick' if quick else ''}.json"
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return {}
+
+
+def run_sections(
+    name: str,
+    known: Sequence[str],
+    sections: Sequence[str],
+    runners: dict[str, Callable[[], Any]],
+    quick: bool,
+    folder: Path,
+    stamp: dict[str, Any] | None = None,
+    res: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """Run ``sections`` (each a ``runners`` entry) and merge them into the previous results
+    when only some run: ``(results, stamps, merged)``. Each section is stamped with its date,
+    git commit, minutes and ``stamp``; results come back in the order of ``known``. ``res``,
+    when given, is filled in place as sections finish (a later section can read an earlier
+    one's results)."""
+    previous = previous_results(name, quick, folder)
+    merge = len(sections) < len(known) and bool(previous)
+    res = {} if res is None else res
+    if merge:
+        res.update(previous.get("results", {}))
+    stamps: dict[str, Any] = dict(previous.get("sections", {})) if merge else {}
+    commit = git_commit()
+    for section in sections:
+        print(section.replace("_", " "), flush=True)
+        t0 = time.perf_counter()
+        res[section] = runners[section]()
+        stamps[section] = {
+            "date": time.strftime("%Y-%m-%d %H:%M"),
+            "commit": commit,
+            "minutes": (time.perf_counter() - t0) / 60,
+            **(stamp or {}),
+        }
+    res = {k: res[k] for k in known if k in res}
+    return res, {k: stamps[k] for k in res if k in stamps}, merge

@@ -58,7 +58,6 @@ existing results file, each section stamped with its date and git commit).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -69,7 +68,15 @@ import torch
 from sklearn.model_selection import train_test_split
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import add_out_option, git_commit, machine, output_dir, write_results  # noqa: E402
+from common import (  # noqa: E402
+    add_out_option,
+    add_sections_option,
+    machine,
+    output_dir,
+    parse_sections,
+    run_sections,
+    write_results,
+)
 from socialgan.text import (  # noqa: E402
     CharCNNDetector,
     NormalizingDetector,
@@ -404,25 +411,6 @@ def run_throughput(data, factories, names, quick: bool) -> dict[str, Any]:
     return out
 
 
-def parse_sections(text: str, ap: argparse.ArgumentParser) -> list[str]:
-    chosen = [s.strip() for s in text.split(",") if s.strip()]
-    unknown = [s for s in chosen if s not in SECTIONS]
-    if unknown or not chosen:
-        ap.error(f"unknown or no section(s) {unknown}; choose from {', '.join(SECTIONS)}")
-    return [s for s in SECTIONS if s in chosen]
-
-
-def previous_results(quick: bool, folder: Path) -> dict[str, Any]:
-    """The results file in ``folder`` this run merges into (empty when there is none)."""
-    path = folder / f"text_detection{'.quick' if quick else ''}.json"
-    if not path.is_file():
-        return {}
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError:
-        return {}
-
-
 def transductive(name: str) -> bool:
     """Rows whose detector saw the held-out texts (unlabeled)."""
     return "(transductive" in name
@@ -485,20 +473,14 @@ def main() -> int:
     ap.add_argument(
         "--detectors", default="tfidf,charcnn,ssgan", help="comma-separated detectors to run"
     )
-    ap.add_argument(
-        "--sections",
-        default=",".join(SECTIONS),
-        help="comma-separated sections to run (default all): "
-        + ", ".join(SECTIONS)
-        + ". A subset is merged into the existing results file.",
-    )
+    add_sections_option(ap, SECTIONS)
     ap.add_argument("--threads", type=int, default=1, help="torch threads")
     add_out_option(ap)
     args = ap.parse_args()
     args.out = output_dir(args.out, args.quick, "text_detection")
     torch.set_num_threads(args.threads)
     names = [n.strip() for n in args.detectors.split(",") if n.strip()]
-    sections = parse_sections(args.sections, ap)
+    sections = parse_sections(args.sections, SECTIONS, ap)
     if args.quick and "liar" in sections and len(sections) == len(SECTIONS):
         sections.remove("liar")  # the full LIAR split is too slow for a smoke run
     factories = make_factories(args.quick)
@@ -515,6 +497,7 @@ def main() -> int:
         if ott is not None:
             ott = ott.subset(np.random.default_rng(0).permutation(len(ott))[:200])
     train, test = youtube_split(youtube)
+    res: dict[str, Any] = {}  # filled as sections finish: neural_seeds reuses seed 0's runs
     runners = {
         "youtube_10fold": lambda: run_cv(
             youtube, factories, names, "youtube-spam", 3 if args.quick else 10
@@ -528,25 +511,19 @@ def main() -> int:
         "throughput": lambda: run_throughput(youtube, factories, names, args.quick),
         "neural_seeds": lambda: run_neural_seeds(youtube, ott, factories, names, res, args.quick),
     }
-    previous = previous_results(args.quick, args.out)
-    merge = len(sections) < len(SECTIONS) and bool(previous)
-    res: dict[str, Any] = dict(previous.get("results", {})) if merge else {}
-    stamps: dict[str, Any] = dict(previous.get("sections", {})) if merge else {}
-    commit = git_commit()
-    for section in sections:
-        print(section.replace("_", " "), flush=True)
-        t0 = time.perf_counter()
-        res[section] = runners[section]()
-        stamps[section] = {
-            "date": time.strftime("%Y-%m-%d %H:%M"),
-            "commit": commit,
-            "minutes": (time.perf_counter() - t0) / 60,
-            "detectors": names,
-        }
-    res = {k: res[k] for k in SECTIONS if k in res}
+    res, stamps, merge = run_sections(
+        "text_detection",
+        SECTIONS,
+        sections,
+        runners,
+        args.quick,
+        args.out,
+        {"detectors": names},
+        res,
+    )
     out: dict[str, Any] = summarize(res)
     out["results"] = res
-    out["sections"] = {k: stamps[k] for k in res if k in stamps}
+    out["sections"] = stamps
     out["machine"] = machine()
     out["minutes"] = (time.perf_counter() - t_start) / 60
     if merge:

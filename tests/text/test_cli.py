@@ -207,3 +207,25 @@ def test_stacked_detector_needs_meta_columns_and_warns_when_they_are_missing(tmp
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["categories"] == {"spam": True}  # the text alone says spam
     assert "metadata columns ['video'] missing" in res.stderr  # scored as unknown, said once
+
+
+def test_tweepfake_is_scored_on_its_official_splits_as_machine_generated():
+    from socialgan.text.cli import _eval_splits, default_config
+    from socialgan.text.detect.presets import preset_for
+
+    assert _eval_splits("tweepfake") == _eval_splits("tweepfake:train") == ("validation", "test")
+    assert _eval_splits("tweepfake:test") == () and _eval_splits("ott") == ()
+    assert _eval_splits("liar") == ("valid", "test")
+    assert preset_for("tweepfake")["category"] == "machine_generated"
+    assert default_config("tweepfake")["detector"]["positive_labels"] == ["bot"]
+    minilm = default_config("tweepfake", "minilm")["detector"]
+    assert minilm["kind"] == "minilm" and minilm["max_tokens"] == 64
+
+
+def test_detect_train_minilm_dry_run_lists_its_options():
+    result = CliRunner().invoke(
+        app, ["text", "detect-train", "--data", "tweepfake", "-o", "x", "--detector", "minilm",
+              "--dry-run", "--set", "detector.max_epochs=1"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "max_epochs: 1" in result.output and "head_lr" in result.output

@@ -11,6 +11,7 @@ from socialgan.text.data import (
     load_ott,
     load_source,
     load_text_file,
+    load_tweepfake,
     load_youtube_spam,
 )
 
@@ -48,6 +49,35 @@ def test_airline_and_named(shared_data):
     assert len(load_named("liar:test", shared_data)) == 1283
     with pytest.raises(DataError, match="unknown data set"):
         load_named("tweets")
+
+
+def test_tweepfake_splits_families_and_accounts(shared_data):
+    sizes = {s: len(load_tweepfake(shared_data, s)) for s in ("train", "validation", "test")}
+    assert sizes == {"train": 20712, "validation": 2302, "test": 2558}
+    d = load_named("tweepfake:test", shared_data)
+    assert d.label_names == ["human", "bot"] and d.class_counts() == {"human": 1278, "bot": 1280}
+    fam = d.meta["family"].value_counts().to_dict()
+    assert fam == {"human": 1278, "others": 484, "rnn": 412, "gpt2": 384}
+    assert (d.labels[d.meta["family"].to_numpy() == "human"] == 0).all()
+    assert list(d.groups[:1]) == [d.meta["screen_name"].iloc[0]]
+    assert any("\n" in t for t in d.texts)  # quoted multi-line fields survive
+    with pytest.raises(DataError, match="split"):
+        load_tweepfake(shared_data, "dev")
+
+
+def test_tweepfake_bad_rows_name_the_row(tmp_path):
+    folder = tmp_path / "tweepfake"
+    folder.mkdir()
+    (folder / "train.csv").write_text(
+        "screen_name;text;account.type;class_type\na;hello;human;human\nb;hi;human;gpt2\n"
+    )
+    with pytest.raises(DataError, match="row 2.*disagrees"):
+        load_tweepfake(tmp_path)
+    (folder / "train.csv").write_text(
+        "screen_name;text;account.type;class_type\na;hello;bot;gpt3\n"
+    )
+    with pytest.raises(DataError, match="row 1.*unknown family 'gpt3'"):
+        load_tweepfake(tmp_path)
 
 
 def test_find_data_dir_lists_where_it_looked(tmp_path, monkeypatch):

@@ -40,6 +40,7 @@ from socialgan.text.data import (
     load_ott,
     load_source,
     load_text_file,
+    load_tweepfake,
     load_youtube_spam,
 )
 from socialgan.text.detect.classic import TfidfDetector
@@ -49,6 +50,7 @@ from socialgan.text.detect.evaluation import (
     evaluate_split,
     nested_group_selection,
 )
+from socialgan.text.detect.finetuned import MiniLMDetector
 from socialgan.text.detect.lowlabel import low_label_curve
 from socialgan.text.detect.moderation import moderate
 from socialgan.text.detect.neural import CharCNNDetector
@@ -61,6 +63,7 @@ __all__ = [
     "AttackReport",
     "CharCNNDetector",
     "GeneratorAttack",
+    "MiniLMDetector",
     "NormalizingDetector",
     "SSGANDetector",
     "StackedDetector",
@@ -83,6 +86,7 @@ __all__ = [
     "load_source",
     "load_text_detector",
     "load_text_file",
+    "load_tweepfake",
     "load_youtube_spam",
     "low_label_curve",
     "moderate",

@@ -27,11 +27,18 @@ DATA_HELP = (
     "column and a label column."
 )
 SET_HELP = "Override one detector option, e.g. --set detector.C=0.5 (repeatable)."
-_SPLIT_SOURCES = ("liar", "liar:train")
+#: Named sources with official splits: models fit on train and are scored on these.
+_EVAL_SPLITS = {"liar": ("valid", "test"), "tweepfake": ("validation", "test")}
+
+
+def _eval_splits(data: str) -> tuple[str, ...]:
+    """The held-out splits of ``data`` when it names an official training split."""
+    base, _, split = data.partition(":")
+    return _EVAL_SPLITS.get(base, ()) if split in ("", "train") else ()
 
 
 #: ``--detector`` choices.
-DETECTOR_KINDS = ("tfidf", "stacked", "charcnn", "ssgan")
+DETECTOR_KINDS = ("tfidf", "stacked", "charcnn", "ssgan", "minilm")
 
 
 def _kind_class(kind: str) -> Any:
@@ -48,6 +55,10 @@ def _kind_class(kind: str) -> Any:
         from .detect.ssgan import SSGANDetector
 
         return SSGANDetector
+    if kind == "minilm":
+        from .detect.finetuned import MiniLMDetector
+
+        return MiniLMDetector
     raise DataError(f"--detector must be one of {', '.join(DETECTOR_KINDS)}, not {kind!r}")
 
 
@@ -67,8 +78,9 @@ OPTIONS: dict[str, Any] = {
         "tfidf",
         "--detector",
         help="tfidf (word+char TF-IDF, linear model), stacked (text and metadata models "
-        "combined out-of-fold; LIAR), charcnn (byte CNN + hashed n-grams) or ssgan "
-        "(semi-supervised GAN discriminator).",
+        "combined out-of-fold; LIAR), charcnn (byte CNN + hashed n-grams), ssgan "
+        "(semi-supervised GAN discriminator) or minilm (all-MiniLM-L6-v2 fine-tuned; "
+        "needs the text extra; slow on a CPU).",
     ),
     "config": typer.Option(None, "--config", "-c", help="YAML file with a detector section."),
     "set": typer.Option([], "--set", help=SET_HELP),
@@ -217,14 +229,17 @@ def detect_train(
         return NormalizingDetector(det, adversarial=ADVERSARIAL_ATTACKS)
 
     metrics: dict[str, Any] = {}
-    if data in _SPLIT_SOURCES:
+    if _eval_splits(data):
+        base = data.partition(":")[0]
         det = make().fit(dataset)
-        for split in ("valid", "test"):
-            test = load_named(f"liar:{split}", max_chars=max_chars)
+        for split in _eval_splits(data):
+            test = load_named(f"{base}:{split}", max_chars=max_chars)
             proba = det.predict_proba(test)
             for k, v in classification_metrics(test.labels, proba, proba.argmax(1)).items():
                 metrics[f"{split}_{k}"] = v
-        metrics["protocol"] = "fit on liar:train, scored on the official valid/test splits"
+        metrics["protocol"] = (
+            f"fit on {base}:train, scored on the official {'/'.join(_eval_splits(data))} splits"
+        )
     else:
         if cv:
             result = cross_validate(dataset, make, cv=cv)
@@ -415,10 +430,11 @@ def evaluate(
     make()
     if lovo:
         result = cross_validate(dataset, make, groups=True, seed=seed, transductive=transductive)
-    elif data in _SPLIT_SOURCES and cv is None:
+    elif _eval_splits(data) and cv is None:
         if transductive:
             raise DataError("--transductive works with cross-validation: add --cv or --lovo")
-        tests = {s: load_named(f"liar:{s}", max_chars=max_chars) for s in ("valid", "test")}
+        base = data.partition(":")[0]
+        tests = {s: load_named(f"{base}:{s}", max_chars=max_chars) for s in _eval_splits(data)}
         result = evaluate_split(dataset, tests, make)
     else:
         result = cross_validate(

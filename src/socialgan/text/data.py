@@ -5,7 +5,9 @@ Named sources (see ``shared/data/README.md`` for licences and citations):
 * ``youtube-spam``: UCI YouTube Spam Collection, 1,956 comments on 5 videos (group = video);
 * ``ott``: Ott et al. deceptive hotel reviews, 1,600 reviews (polarity kept in ``meta``);
 * ``liar`` (``liar:train|valid|test``): PolitiFact statements, 6 truthfulness labels;
-* ``airline``: Twitter US airline sentiment, 14,640 tweets, 3 classes.
+* ``airline``: Twitter US airline sentiment, 14,640 tweets, 3 classes;
+* ``tweepfake`` (``tweepfake:train|validation|test``): TweepFake, tweets by 23 bots and the
+  17 human accounts they imitate (label human / bot; the generator family in ``meta``).
 
 A user's own data goes through :func:`load_text_file` (CSV, TSV or JSON lines). Problems with
 input raise :class:`~socialgan.errors.DataError` naming the file, row and column.
@@ -47,6 +49,7 @@ __all__ = [
     "load_ott",
     "load_source",
     "load_text_file",
+    "load_tweepfake",
     "load_youtube_spam",
 ]
 
@@ -76,8 +79,19 @@ _FOLDERS = {
     "ott": "ott_deceptive",
     "liar": "liar",
     "airline": "tweets_airline",
+    "tweepfake": "tweepfake",
 }
-NAMED_SOURCES: tuple[str, ...] = (*_FOLDERS, "liar:train", "liar:valid", "liar:test")
+#: Named data sets with splits: name -> (split names, default split).
+_SPLITS = {
+    "liar": (("train", "valid", "test"), "train"),
+    "tweepfake": (("train", "validation", "test"), "train"),
+}
+NAMED_SOURCES: tuple[str, ...] = (
+    *_FOLDERS,
+    *(f"{name}:{split}" for name, (splits, _) in _SPLITS.items() for split in splits),
+)
+#: TweepFake generator families (``class_type``), human first.
+TWEEPFAKE_FAMILIES = ("human", "gpt2", "rnn", "others")
 
 
 @dataclass
@@ -278,6 +292,45 @@ def load_airline(
     return TextDataset(texts, labels, names, meta=_meta_frame(table, meta_cols), name="airline")
 
 
+def load_tweepfake(
+    root: str | Path | None = None, split: str = "train", *, max_chars: int = DEFAULT_MAX_CHARS
+) -> TextDataset:
+    """TweepFake (Fagni et al. 2021), one official split: label ``human`` / ``bot``.
+
+    ``meta`` holds ``family`` (``human``, ``gpt2``, ``rnn`` or ``others``: the generator
+    behind a bot tweet) and ``screen_name``; ``groups`` is the account.
+    """
+    splits = _SPLITS["tweepfake"][0]
+    if split not in splits:
+        raise DataError(f"unknown TweepFake split {split!r}; expected one of {', '.join(splits)}")
+    path = find_data_dir("tweepfake", root) / f"{split}.csv"
+    table = read_csv(path, delimiter=";")
+    table.require("screen_name", "text", "account.type", "class_type")
+    texts = check_texts(table.column("text"), lambda i: table.where(i, "text"), max_chars)
+    labels, names = encode_labels(
+        table.column("account.type"),
+        lambda i: table.where(i, "account.type"),
+        order=("human", "bot"),
+    )
+    families = [str(f).strip() for f in table.column("class_type")]
+    for i, fam in enumerate(families):
+        if fam not in TWEEPFAKE_FAMILIES:
+            raise DataError(
+                f"{table.where(i, 'class_type')}: unknown family {fam!r}; "
+                f"expected one of {', '.join(TWEEPFAKE_FAMILIES)}"
+            )
+        if (fam == "human") != (labels[i] == 0):
+            raise DataError(
+                f"{table.where(i)}: account.type {names[labels[i]]!r} disagrees with "
+                f"class_type {fam!r}"
+            )
+    accounts = [str(a) for a in table.column("screen_name")]
+    meta = pd.DataFrame({"family": families, "screen_name": accounts})
+    return TextDataset(
+        texts, labels, names, groups=np.array(accounts), meta=meta, name=f"tweepfake:{split}"
+    )
+
+
 def load_text_file(
     path: str | Path,
     text_column: str = "text",
@@ -314,10 +367,13 @@ def load_text_file(
 def load_named(
     name: str, root: str | Path | None = None, *, max_chars: int = DEFAULT_MAX_CHARS
 ) -> TextDataset:
-    """One of :data:`NAMED_SOURCES`; ``liar`` means ``liar:train``."""
+    """One of :data:`NAMED_SOURCES`; ``liar`` means ``liar:train``, ``tweepfake``
+    ``tweepfake:train``."""
     base, _, split = name.partition(":")
-    if base not in _FOLDERS or (split and base != "liar"):
+    if base not in _FOLDERS or (split and base not in _SPLITS):
         raise DataError(f"unknown data set {name!r}; known: {', '.join(NAMED_SOURCES)}")
+    if base == "tweepfake":
+        return load_tweepfake(root, split or "train", max_chars=max_chars)
     if base == "youtube-spam":
         return load_youtube_spam(root, max_chars=max_chars)
     if base == "ott":

@@ -91,13 +91,15 @@ def train_epochs(
     device: torch.device,
     *,
     check_finite: bool = False,
+    stop: Callable[[], bool] | None = None,
 ) -> None:
     """Up to ``det.max_epochs`` epochs of ``run_epoch`` (trains one epoch, returns its mean
     losses), each followed by :func:`validation_metrics` on the rows ``val_index`` when there
     are any: early stopping after ``det.patience`` epochs without a lower validation loss,
     the best epoch's weights restored into ``model``. Sets ``det.history_`` (one record per
     epoch) and ``det.best_epoch_``. ``check_finite``: a non-finite record raises
-    :class:`~socialgan.errors.TrainingError`."""
+    :class:`~socialgan.errors.TrainingError`. ``stop``: called after each epoch; True ends
+    training there (a time budget)."""
     best = BestState(det.patience)
     det.history_ = []
     bar = tqdm(range(det.max_epochs), desc="epochs", disable=not det.progress)
@@ -110,6 +112,8 @@ def train_epochs(
         if check_finite and not all(math.isfinite(v) for v in record.values()):
             raise TrainingError(f"training diverged at epoch {epoch + 1}: {record}")
         if len(val_index) and best.update(record["val_loss"], epoch + 1, {"m": model}):
+            break
+        if stop is not None and stop():
             break
     best.restore({"m": model})
     det.best_epoch_ = best.best_epoch if best.state is not None else len(det.history_)

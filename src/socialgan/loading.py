@@ -57,7 +57,7 @@ MODEL_TYPES: dict[str, str] = {
     ),
     "socialgan.image.SpectralDetector": "socialgan.image.detect.spectral:SpectralDetector",
     "socialgan.text.CharCNNDetector": "socialgan.text.detect.neural:CharCNNDetector",
-    "socialgan.text.MLETextGenerator": "socialgan.text.generate.mle:MLETextGenerator",
+    "socialgan.textgen.MLETextGenerator": "socialgan.text.generate.mle:MLETextGenerator",
     "socialgan.text.MiniLMDetector": "socialgan.text.detect.finetuned:MiniLMDetector",
     "socialgan.text.NormalizingDetector": "socialgan.text.attack.hardening:NormalizingDetector",
     "socialgan.text.SSGANDetector": "socialgan.text.detect.ssgan:SSGANDetector",

@@ -56,6 +56,7 @@ from socialgan.text.detect.moderation import moderate
 from socialgan.text.detect.neural import CharCNNDetector
 from socialgan.text.detect.ssgan import SSGANDetector
 from socialgan.text.detect.stacked import StackedDetector
+from socialgan.text.generate import MLETextGenerator, TextTokenizer
 
 __all__ = [
     "ATTACKS",
@@ -63,11 +64,13 @@ __all__ = [
     "AttackReport",
     "CharCNNDetector",
     "GeneratorAttack",
+    "MLETextGenerator",
     "MiniLMDetector",
     "NormalizingDetector",
     "SSGANDetector",
     "StackedDetector",
     "TextDataset",
+    "TextTokenizer",
     "TfidfDetector",
     "adaptive_attack",
     "adversarial_augment",

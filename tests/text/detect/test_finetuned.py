@@ -90,3 +90,11 @@ def test_bad_input():
         MiniLMDetector(max_tokens=1000).fit(["a", "b"], [0, 1])
     with pytest.raises(ValueError, match="not fitted"):
         MiniLMDetector().predict_proba(["a"])
+
+
+def test_word_piece_table_frozen_by_default(fitted):
+    from socialgan.text.minilm import load_encoder
+
+    base = load_encoder(pooler=False).state_dict()["embeddings.word_embeddings.weight"]
+    tuned = fitted.model_.encoder.state_dict()["embeddings.word_embeddings.weight"]
+    assert torch.equal(base, tuned)

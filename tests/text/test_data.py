@@ -80,6 +80,21 @@ def test_tweepfake_bad_rows_name_the_row(tmp_path):
         load_tweepfake(tmp_path)
 
 
+def test_airline_seeded_split(shared_data):
+    parts = {s: load_named(f"airline:{s}", shared_data) for s in ("train", "validation", "test")}
+    assert {s: len(d) for s, d in parts.items()} == {
+        "train": 11712,
+        "validation": 1464,
+        "test": 1464,
+    }
+    assert parts["test"].class_counts() == {"negative": 918, "neutral": 310, "positive": 236}
+    assert parts["test"].name == "airline:test"
+    again = load_airline(shared_data, "test")
+    assert again.texts == parts["test"].texts  # the same split every time
+    with pytest.raises(DataError, match="split"):
+        load_airline(shared_data, "dev")
+
+
 def test_find_data_dir_lists_where_it_looked(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SOCIALGAN_DATA", str(tmp_path / "nowhere"))

@@ -18,7 +18,8 @@ from .data import DEFAULT_MAX_CHARS, NAMED_SOURCES, TextDataset, load_named, loa
 from .detect.presets import preset_for, with_leaky_counts
 
 app = typer.Typer(
-    help="Text moderation: detect spam, deceptive reviews and fake news in short texts.",
+    help="Text moderation and generation: detect spam, deceptive reviews, fake news and "
+    "machine-made posts; train text generators and measure what they write.",
     no_args_is_help=True,
 )
 
@@ -446,3 +447,9 @@ def evaluate(
     else:
         typer.echo(f"detector: {result['detector']}")
         typer.echo(format_table(result))
+
+
+# ``socialgan text generate-train | generate | evaluate-generator`` (text generators)
+from .generate.cli import register as _register_generation  # noqa: E402
+
+_register_generation(app)

@@ -5,7 +5,8 @@ Named sources (see ``shared/data/README.md`` for licences and citations):
 * ``youtube-spam``: UCI YouTube Spam Collection, 1,956 comments on 5 videos (group = video);
 * ``ott``: Ott et al. deceptive hotel reviews, 1,600 reviews (polarity kept in ``meta``);
 * ``liar`` (``liar:train|valid|test``): PolitiFact statements, 6 truthfulness labels;
-* ``airline``: Twitter US airline sentiment, 14,640 tweets, 3 classes;
+* ``airline`` (all 14,640 tweets, 3 classes; ``airline:train|validation|test``: a seeded,
+  stratified 80/10/10 split for the text generators);
 * ``tweepfake`` (``tweepfake:train|validation|test``): TweepFake, tweets by 23 bots and the
   17 human accounts they imitate (label human / bot; the generator family in ``meta``).
 
@@ -85,7 +86,10 @@ _FOLDERS = {
 _SPLITS = {
     "liar": (("train", "valid", "test"), "train"),
     "tweepfake": (("train", "validation", "test"), "train"),
+    "airline": (("train", "validation", "test"), "all"),
 }
+#: The airline split: shares of validation and test, and the seed (stratified by label).
+AIRLINE_SPLIT = {"validation": 0.1, "test": 0.1, "seed": 0}
 NAMED_SOURCES: tuple[str, ...] = (
     *_FOLDERS,
     *(f"{name}:{split}" for name, (splits, _) in _SPLITS.items() for split in splits),
@@ -275,9 +279,15 @@ def load_liar(
 
 
 def load_airline(
-    root: str | Path | None = None, *, max_chars: int = DEFAULT_MAX_CHARS
+    root: str | Path | None = None, split: str = "all", *, max_chars: int = DEFAULT_MAX_CHARS
 ) -> TextDataset:
-    """Twitter US airline sentiment: 14,640 tweets labelled negative / neutral / positive."""
+    """Twitter US airline sentiment: 14,640 tweets labelled negative / neutral / positive.
+
+    ``split``: ``all``, or ``train`` / ``validation`` / ``test`` of a stratified 80/10/10
+    split with seed 0 (:data:`AIRLINE_SPLIT`; the same on every machine)."""
+    splits = _SPLITS["airline"][0]
+    if split != "all" and split not in splits:
+        raise DataError(f"unknown airline split {split!r}; expected all, {', '.join(splits)}")
     folder = find_data_dir("tweets_airline", root)
     path = folder / "Tweets.csv" if folder.is_dir() else folder
     table = read_csv(path)
@@ -289,7 +299,24 @@ def load_airline(
         order=("negative", "neutral", "positive"),
     )
     meta_cols = [c for c in ("airline", "negativereason") if c in table.columns]
-    return TextDataset(texts, labels, names, meta=_meta_frame(table, meta_cols), name="airline")
+    data = TextDataset(texts, labels, names, meta=_meta_frame(table, meta_cols), name="airline")
+    if split == "all":
+        return data
+    part = data.subset(_airline_split(data.labels)[split])
+    part.name = f"airline:{split}"
+    return part
+
+
+def _airline_split(labels: np.ndarray) -> dict[str, np.ndarray]:
+    from sklearn.model_selection import train_test_split
+
+    rows = np.arange(len(labels))
+    seed, n_val, n_test = AIRLINE_SPLIT["seed"], AIRLINE_SPLIT["validation"], AIRLINE_SPLIT["test"]
+    rest, test = train_test_split(rows, test_size=n_test, stratify=labels, random_state=seed)
+    train, val = train_test_split(
+        rest, test_size=n_val / (1 - n_test), stratify=labels[rest], random_state=seed
+    )
+    return {"train": np.sort(train), "validation": np.sort(val), "test": np.sort(test)}
 
 
 def load_tweepfake(
@@ -380,7 +407,7 @@ def load_named(
         return load_ott(root, max_chars=max_chars)
     if base == "liar":
         return load_liar(root, split or "train", max_chars=max_chars)
-    return load_airline(root, max_chars=max_chars)
+    return load_airline(root, split or "all", max_chars=max_chars)
 
 
 def load_source(

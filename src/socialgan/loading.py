@@ -58,6 +58,8 @@ MODEL_TYPES: dict[str, str] = {
     "socialgan.image.SpectralDetector": "socialgan.image.detect.spectral:SpectralDetector",
     "socialgan.text.CharCNNDetector": "socialgan.text.detect.neural:CharCNNDetector",
     "socialgan.textgen.MLETextGenerator": "socialgan.text.generate.mle:MLETextGenerator",
+    "socialgan.textgen.RelGANTextGenerator": "socialgan.text.generate.relgan:RelGANTextGenerator",
+    "socialgan.textgen.SeqGANTextGenerator": "socialgan.text.generate.seqgan:SeqGANTextGenerator",
     "socialgan.text.MiniLMDetector": "socialgan.text.detect.finetuned:MiniLMDetector",
     "socialgan.text.NormalizingDetector": "socialgan.text.attack.hardening:NormalizingDetector",
     "socialgan.text.SSGANDetector": "socialgan.text.detect.ssgan:SSGANDetector",

@@ -190,3 +190,43 @@ def test_ema_warmup_forgets_the_initial_weights():
         assert close == expect_close
         with torch.no_grad():
             model.weight.zero_()
+
+
+def _lr_schedule(trainer, seen=None):
+    """A step-dependent schedule: G's learning rate halves every 5 steps."""
+    if seen is not None:
+        seen.append(trainer.step)
+    for group in trainer.opt_g.param_groups:
+        group["lr"] = 1e-3 * 0.5 ** (trainer.step // 5)
+
+
+def test_on_step_runs_before_each_step_with_the_steps_done():
+    seen: list[int] = []
+    t = make_trainer(steps=7)
+    t.on_step = lambda tr: _lr_schedule(tr, seen)
+    t.fit()
+    assert seen == list(range(7))
+    assert t.opt_g.param_groups[0]["lr"] == 1e-3 * 0.5  # set before step 6 (index 6 // 5 = 1)
+    plain = make_trainer(steps=7).fit()
+    assert any(  # the schedule changed the training
+        not torch.equal(a, b) for a, b in zip(t.G.parameters(), plain.G.parameters(), strict=True)
+    )
+
+
+def test_resume_with_a_step_dependent_schedule_reaches_the_same_weights(tmp_path):
+    full = make_trainer(tmp_path / "full", steps=20)
+    full.on_step = _lr_schedule
+    full.fit()
+    part = make_trainer(tmp_path / "part", steps=20)
+    part.on_step = _lr_schedule
+    part.fit(steps=8)
+    seen: list[int] = []
+    resumed = make_trainer(tmp_path / "part", steps=20)
+    resumed.on_step = lambda tr: _lr_schedule(tr, seen)
+    assert resumed.resume()
+    resumed.fit()
+    assert seen == list(range(8, 20))
+    wf, wr = _weights(full), _weights(resumed)
+    assert wf.keys() == wr.keys()
+    for k in wf:
+        assert torch.equal(wf[k], wr[k]), k

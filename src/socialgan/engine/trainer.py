@@ -91,6 +91,11 @@ class Trainer:
         g_regularizer: ``callback(fake, labels) -> scalar`` added to the generator's loss
             (logged as ``g_reg``), e.g. a spectral regularizer or the score of a frozen
             detector the generator should evade. ``fake`` is what G outputs, with gradients.
+        on_step: ``callback(trainer)`` run before each step of the game, with
+            ``trainer.step`` the number of steps done so far: the place for a schedule
+            that depends on the step, such as the Gumbel-softmax temperature of a text GAN
+            (``G.beta = f(trainer.step)``). A pure function of the step keeps resume exact,
+            since the step is restored from the checkpoint and nothing else is needed.
 
     Example:
         >>> trainer = Trainer(G, D, TensorBatches(x, batch_size=64), TrainConfig(steps=100))
@@ -114,9 +119,11 @@ class Trainer:
         metric_mode: str = "min",
         progress: bool | None = None,
         g_regularizer: Callable[[Tensor, Tensor | None], Tensor] | None = None,
+        on_step: Callable[[Trainer], None] | None = None,
     ) -> None:
         self.config = config
         self.g_regularizer = g_regularizer
+        self.on_step = on_step
         self.device = select_device(config.device)
         self.G = generator.to(self.device)
         self.D = discriminator.to(self.device)
@@ -354,6 +361,8 @@ class Trainer:
                         self.save_checkpoint()
                     break
                 self._rollback_msg = ""
+                if self.on_step is not None:  # step-dependent schedules (also after a rollback)
+                    self.on_step(self)
                 out = self.train_step()
                 if out is None:
                     logger.message(self._rollback_msg)

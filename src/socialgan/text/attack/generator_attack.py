@@ -24,7 +24,8 @@ The attack, step by step:
    included, through ``predict_proba`` only; the reward is ``P(not spam)``. The update is
    REINFORCE with the batch-mean reward as baseline, plus ``kl_coef`` times the exact
    per-token KL divergence from the reference LM on the sampled prefixes, which keeps the
-   policy writing spam-like text instead of collapsing onto a few odd strings.
+   policy writing spam-like text instead of collapsing onto a few odd strings. The loss is
+   :func:`~socialgan.text.generate.policy_gradient.reinforce_loss`, shared with SeqGAN.
 4. **Measure** (``generator_attack_report`` in :mod:`socialgan.text.attack.generator_report`):
    attack success = share of generated, payload-carrying messages the detector does *not*
    flag (score below its threshold), for the pretrained LM alone (the "generated spam"
@@ -84,6 +85,7 @@ from socialgan.text.attack.spam_lm import (
     sample_tokens,
     tokenize,
 )
+from socialgan.text.generate.policy_gradient import reinforce_loss
 
 __all__ = [
     "PAYLOAD_KINDS",
@@ -304,10 +306,7 @@ class GeneratorAttack:
             p_ham = torch.as_tensor(1.0 - _spam_scores(self.detector, texts), dtype=torch.float32)
             reward = torch.log(p_ham.clamp(min=1e-6))
             logp, kl, mask = self._logp_kl(tokens)
-            advantage = (reward - reward.mean()) / (reward.std() + 1e-6)
-            pg = -(advantage[:, None] * logp * mask).sum(1).mean()
-            kl_seq = (kl * mask).sum(1).mean()
-            loss = pg + self.kl_coef * kl_seq
+            loss, stats = reinforce_loss(logp, mask, reward, kl=kl, kl_coef=self.kl_coef)
             opt.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(self.policy_.parameters(), 1.0)
@@ -316,7 +315,7 @@ class GeneratorAttack:
                 {
                     "reward": float(p_ham.mean()),
                     "evaded": float(np.mean(1.0 - p_ham.numpy() < self.threshold)),
-                    "kl": float(kl_seq.detach()),
+                    "kl": stats["kl"],
                     "length": float(mask.sum(1).mean()),
                 }
             )

@@ -11,6 +11,18 @@
   ``from_pretrained`` (``socialgan.load`` opens it); its data preparation in
   :mod:`.corpus`, its training loop with exact resume in :mod:`.mle_train`, its folder in
   :mod:`.mle_io` and :mod:`.card`, its settings and net builder in :mod:`.settings`.
+* :mod:`.seqgan`: :class:`SeqGANTextGenerator`, the same API, MLE-pretrained then trained
+  adversarially (SeqGAN: Monte-Carlo rollout rewards, REINFORCE, interleaved teacher
+  forcing); its CNN discriminator in :mod:`.seqgan_nets`, its adversarial loop with exact
+  resume in :mod:`.seqgan_train`. :mod:`.policy_gradient` holds :func:`reinforce_loss`, the
+  one REINFORCE loss of the package (the generator attack uses it too).
+* :mod:`.relgan`: :class:`RelGANTextGenerator`, the same API; an MLE-pretrained GRU, then a
+  Gumbel-softmax GAN through the engine's Trainer (multi-representation CNN discriminator,
+  inverse temperature annealed 1 -> ``beta_max``); nets in :mod:`.relgan_nets`, settings in
+  :mod:`.relgan_settings`, folder in :mod:`.relgan_io`.
+* :mod:`.evaluation`: temperature sweeps, curves compared at matched diversity,
+  conditional accuracy, detectability; :mod:`.cli`: ``socialgan text generate-train |
+  generate | evaluate-generator``.
 * :mod:`.metrics`: BLEU / self-BLEU, distinct-n, FBD and MAUVE of generated texts; not
   re-exported here, since it imports ``nltk`` (the ``text`` extra) on import.
 
@@ -26,15 +38,21 @@ Example:
 
 from socialgan.text.generate.lm import GRULanguageModel, LanguageModel, TransformerLanguageModel
 from socialgan.text.generate.mle import MLETextGenerator
+from socialgan.text.generate.policy_gradient import reinforce_loss
+from socialgan.text.generate.relgan import RelGANTextGenerator
 from socialgan.text.generate.sampling import nucleus_probs, sample
+from socialgan.text.generate.seqgan import SeqGANTextGenerator
 from socialgan.text.generate.tokenizer import TextTokenizer
 
 __all__ = [
     "GRULanguageModel",
     "LanguageModel",
     "MLETextGenerator",
+    "RelGANTextGenerator",
+    "SeqGANTextGenerator",
     "TextTokenizer",
     "TransformerLanguageModel",
     "nucleus_probs",
+    "reinforce_loss",
     "sample",
 ]

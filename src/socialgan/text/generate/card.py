@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = ["GENERATOR_LIMITS", "generator_card"]
@@ -27,8 +28,9 @@ def _fmt(value: Any) -> str:
     return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
-def generator_card(title: str, config: dict[str, Any]) -> str:
-    """The card of a generator whose saved ``config.json`` is ``config``."""
+def generator_card(title: str, config: dict[str, Any], extra: Sequence[str] = ()) -> str:
+    """The card of a generator whose saved ``config.json`` is ``config``; ``extra`` lines
+    end the Model section (a SeqGAN's adversarial training)."""
     params, data = config["params"], config.get("data") or {}
     labels = config.get("label_names") or []
     lines = [
@@ -44,6 +46,7 @@ def generator_card(title: str, config: dict[str, Any]) -> str:
         "- Conditional on: " + (", ".join(labels) if labels else "nothing (unconditional)"),
         f"- Training: maximum likelihood (teacher forcing), Adam lr {params['lr']}, batch "
         f"{params['batch_size']}, early stopping on validation NLL, seed {params['seed']}",
+        *extra,
         "",
         "## Data",
         f"- {data.get('n_texts', '?')} texts ({data.get('n_train', '?')} train, "

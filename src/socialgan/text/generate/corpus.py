@@ -12,6 +12,8 @@ Every check raises :class:`~socialgan.errors.DataError` with the row and what wa
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +28,7 @@ from socialgan.text.generate.tokenizer import BOS, EOS, PAD, TextTokenizer
 
 __all__ = [
     "check_texts",
+    "corpus_fingerprint",
     "lm_sequences",
     "nll_sum",
     "pad_batch",
@@ -108,6 +111,13 @@ def prepare_corpus(
                 "at least two; pass labels=None for an unconditional one"
             )
     return rows, row_labels, names, skipped
+
+
+def corpus_fingerprint(
+    texts: Sequence[str], labels: Sequence[str] | None, label_names: Sequence[str]
+) -> str:
+    """SHA-256 of a prepared corpus: a run resumed on other texts or labels is refused."""
+    return hashlib.sha256(json.dumps([list(texts), labels, list(label_names)]).encode()).hexdigest()
 
 
 def lm_sequences(

@@ -54,6 +54,11 @@ class LanguageModel(nn.Module):
         ids = torch.cat([state, token[:, None]], 1)
         return self(ids)[:, -1], ids
 
+    def select_state(self, state: Any, index: Tensor) -> Any:
+        """The state of rows ``index`` only (repeating a row, or dropping finished ones:
+        SeqGAN's rollouts do both)."""
+        return state[index]
+
 
 class GRULanguageModel(LanguageModel):
     """Embedding -> stacked GRU -> vocabulary logits, with dropout on both sides of the GRU.
@@ -96,12 +101,16 @@ class GRULanguageModel(LanguageModel):
         return self._run(ids, None)[0]
 
     def start(self, prefix: Tensor) -> tuple[Tensor, Tensor]:
-        logits, h = self._run(prefix, None)
-        return logits[:, -1], h
+        # the output layer on the last position only: it dominates the cost of a long prefix
+        y, h = self.gru(self.drop(self.embed(prefix)))
+        return self.head(self.drop(y[:, -1])), h
 
     def step(self, token: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
         logits, h = self._run(token[:, None], state)
         return logits[:, -1], h
+
+    def select_state(self, state: Tensor, index: Tensor) -> Tensor:
+        return state[:, index]  # (layers, B, hidden)
 
 
 class TransformerLanguageModel(LanguageModel):

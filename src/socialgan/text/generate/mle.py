@@ -23,14 +23,13 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from torch import Tensor
 
 from socialgan.checks import check_int, check_number
 from socialgan.engine.checkpoint import atomic_write_bytes, atomic_write_json, latest_checkpoint
@@ -40,6 +39,7 @@ from socialgan.loading import CONFIG_FILE
 from socialgan.reproducibility import reproducible
 from socialgan.text.generate.corpus import (
     check_texts,
+    corpus_fingerprint,
     lm_sequences,
     nll_sum,
     prepare_corpus,
@@ -185,7 +185,7 @@ class MLETextGenerator:
         """
         rows, row_labels, names, n_skipped = prepare_corpus(texts, labels, label_names)
         p, device = self.params, select_device(self.params["device"])
-        digest = hashlib.sha256(json.dumps([rows, row_labels, names]).encode()).hexdigest()
+        digest = corpus_fingerprint(rows, row_labels, names)
         run = self.run_dir
         ckpt = resumable_checkpoint(run, digest) if resume and run is not None else None
         if run is not None and not resume and latest_checkpoint(run / "checkpoints"):
@@ -220,7 +220,7 @@ class MLETextGenerator:
                 [seqs[i] for i in train_idx],
                 [seqs[i] for i in val_idx],
                 prefix_len=self._prefix_len,
-                config=self.get_params(),
+                config=dict(self.params),  # the MLE settings (a SeqGAN adds its own)
                 fingerprint=digest,
                 device=device,
                 run_dir=run,
@@ -267,6 +267,30 @@ class MLETextGenerator:
             raise DataError(f"unknown label {label!r}; this model knows {known}")
         return tok.label_id(label)
 
+    def _prefixes(
+        self, n: int, generator: torch.Generator, label: str | int | None = None
+    ) -> Tensor:
+        """``(n, prefix_len)`` sampling prefixes: ``<bos>``, then the class token of
+        ``label``, or (no label, conditional model) classes drawn from the training class
+        frequencies with ``generator``."""
+        tok = self._fitted()[0]
+        prefix = torch.full((n, self._prefix_len), BOS, dtype=torch.long)
+        if label is not None:
+            prefix[:, 1] = self._label_id(tok, label)
+        elif self.conditional:
+            prior = torch.tensor(self.label_counts, dtype=torch.float)
+            drawn = (
+                torch.multinomial(prior, n, replacement=True, generator=generator)
+                if n
+                else prior[:0]
+            )
+            prefix[:, 1] = drawn.long() + len(SPECIALS)
+        return prefix
+
+    def _banned(self) -> list[int]:
+        """Ids never sampled: padding, ``<bos>``, ``<unk>`` and the class tokens."""
+        return [PAD, BOS, UNK, *range(len(SPECIALS), self._fitted()[0].num_special)]
+
     def sample(
         self,
         n: int,
@@ -286,14 +310,7 @@ class MLETextGenerator:
         check_sampling(temperature, top_p)
         n = check_int("n", n, minimum=0)
         gen = torch.Generator().manual_seed(int(seed))
-        prefix = torch.full((n, self._prefix_len), BOS, dtype=torch.long)
-        if label is not None:
-            prefix[:, 1] = self._label_id(tok, label)
-        elif self.conditional:
-            prior = torch.tensor(self.label_counts, dtype=torch.float)
-            drawn = torch.multinomial(prior, n, replacement=True, generator=gen) if n else prior[:0]
-            prefix[:, 1] = drawn.long() + len(SPECIALS)
-        banned = [PAD, BOS, UNK, *range(len(SPECIALS), tok.num_special)]  # never text
+        prefix, banned = self._prefixes(n, gen, label), self._banned()
         out: list[str] = []
         for start in range(0, n, 512):
             rows = sample(

@@ -9,6 +9,7 @@ card. Only JSON and safetensors are read, through the checked readers of
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +44,7 @@ def generator_config(gen: MLETextGenerator) -> dict[str, Any]:
     """What ``config.json`` holds: settings, vocabulary size, labels, data and metrics."""
     tok = gen.tokenizer
     return {
-        "model_type": MODEL_TYPE,
+        "model_type": gen.model_type,
         "format_version": FORMAT_VERSION,
         "params": gen.get_params(),
         "vocab_size": tok.vocab_size if tok is not None else None,
@@ -54,8 +55,15 @@ def generator_config(gen: MLETextGenerator) -> dict[str, Any]:
     }
 
 
-def save_generator(gen: MLETextGenerator, directory: str | Path) -> Path:
-    """Write the four files of ``gen`` into ``directory`` (each atomically)."""
+def save_generator(
+    gen: MLETextGenerator,
+    directory: str | Path,
+    *,
+    title: str | None = None,
+    card_lines: Sequence[str] = (),
+) -> Path:
+    """Write the four files of ``gen`` into ``directory`` (each atomically); ``title`` and
+    ``card_lines`` (added under the card's Model section) describe another kind of training."""
     tok, net = gen._fitted()
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -63,17 +71,19 @@ def save_generator(gen: MLETextGenerator, directory: str | Path) -> Path:
     atomic_write_bytes(directory / MODEL_FILE, save_tensors(net.state_dict()))
     atomic_write_bytes(directory / TOKENIZER_FILE, tok.to_json().encode())
     atomic_write_json(directory / CONFIG_FILE, config)
-    title = f"socialgan MLE text generator ({gen.params['model']})"
-    atomic_write_bytes(directory / "README.md", generator_card(title, config).encode())
+    title = title or f"socialgan MLE text generator ({gen.params['model']})"
+    card = generator_card(title, config, card_lines)
+    atomic_write_bytes(directory / "README.md", card.encode())
     return directory
 
 
 def load_generator(
     cls: type[MLETextGenerator], directory: str | Path, device: str = "cpu"
 ) -> MLETextGenerator:
-    """The generator saved in ``directory``, on ``device``, in eval mode."""
+    """The generator saved in ``directory``, on ``device``, in eval mode (a folder of another
+    model type than ``cls.model_type`` is refused)."""
     directory = Path(directory)
-    cfg = read_config(directory, expect=MODEL_TYPE)
+    cfg = read_config(directory, expect=cls.model_type)
     cfg_path = directory / CONFIG_FILE
     if not isinstance(cfg.get("params"), dict):
         raise DataError(f"{cfg_path}: expected a 'params' mapping of settings")

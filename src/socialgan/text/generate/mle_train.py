@@ -41,6 +41,7 @@ __all__ = [
     "RESUMABLE_KEYS",
     "MLETrainer",
     "TrainProgress",
+    "check_same_settings",
     "resumable_checkpoint",
 ]
 
@@ -67,6 +68,25 @@ def resumable_checkpoint(run_dir: Path, fingerprint: str) -> Path | None:
             "data, or start a new run_dir"
         )
     return path
+
+
+def check_same_settings(
+    path: Path, saved: dict[str, Any], current: dict[str, Any], resumable: frozenset[str]
+) -> None:
+    """``DataError`` naming every setting (other than ``resumable`` ones) that differs between
+    the checkpoint at ``path`` (``saved``) and the resumed run (``current``)."""
+    changed = sorted(
+        k
+        for k in set(saved) | set(current)
+        if k not in resumable and saved.get(k) != current.get(k)
+    )
+    if changed:
+        diffs = ", ".join(f"{k}: {saved.get(k)!r} -> {current.get(k)!r}" for k in changed)
+        raise DataError(
+            f"{path}: the run was started with other settings ({diffs}); resume with "
+            f"the settings of {path.parent.parent}/config.json (only {sorted(resumable)} "
+            "may change)"
+        )
 
 
 @dataclass
@@ -265,19 +285,7 @@ class MLETrainer:
         if path is None:
             return False
         tensors, state = ckpt.read_checkpoint(path)
-        saved = state.get("config", {})
-        changed = sorted(
-            k
-            for k in set(saved) | set(self.config)
-            if k not in RESUMABLE_KEYS and saved.get(k) != self.config.get(k)
-        )
-        if changed:
-            diffs = ", ".join(f"{k}: {saved.get(k)!r} -> {self.config.get(k)!r}" for k in changed)
-            raise DataError(
-                f"{path}: the run was started with other settings ({diffs}); resume with "
-                f"the settings of {self.run_dir}/config.json (only {sorted(RESUMABLE_KEYS)} "
-                "may change)"
-            )
+        check_same_settings(path, state.get("config", {}), self.config, RESUMABLE_KEYS)
 
         def part(prefix: str) -> dict[str, Tensor]:
             return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}

@@ -7,8 +7,9 @@ reaches ``top_p``). A row stops at ``<eos>`` or after ``max_len`` tokens. Banned
 (padding, ``<bos>``, ``<unk>``, class tokens) are never drawn.
 
 Draws come from the ``torch.Generator`` passed in, on the CPU whatever the model's device,
-so the same seed gives the same texts (on the same machine and thread count). The SeqGAN
-rollouts reuse this function.
+so the same seed gives the same texts (on the same machine and thread count). SeqGAN's
+training draws (:mod:`~socialgan.text.generate.seqgan_train`) use :func:`nucleus_probs` in a
+loop built for its many rollouts.
 
 Example:
     >>> import torch

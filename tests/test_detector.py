@@ -13,6 +13,7 @@ from socialgan.image.detect import CNNDetector, DiscriminatorDetector, SpectralD
 from socialgan.loading import MODEL_TYPES, model_class
 from socialgan.text import (
     CharCNNDetector,
+    MiniLMDetector,
     NormalizingDetector,
     SSGANDetector,
     StackedDetector,
@@ -24,6 +25,7 @@ DETECTORS = [
     StackedDetector,
     CharCNNDetector,
     SSGANDetector,
+    MiniLMDetector,
     NormalizingDetector,
     SpectralDetector,
     CNNDetector,

@@ -142,6 +142,7 @@ def run_tweepfake(names: list[str], quick: bool, threads: int) -> dict[str, Any]
         }
     train, val, test = splits["train"], splits["validation"], splits["test"]
     out: dict[str, Any] = {"n": {s: len(d) for s, d in splits.items()}, "detectors": {}}
+    scores: dict[str, dict[str, np.ndarray]] = {}  # P(bot) per detector, for the combinations
     for name in names:
         det = make_detector(name, quick, threads)
         t0, c0 = time.perf_counter(), time.process_time()
@@ -153,6 +154,7 @@ def run_tweepfake(names: list[str], quick: bool, threads: int) -> dict[str, Any]
         for split, data in (("validation", val), ("test", test)):
             proba = det.predict_proba(data)
             pred = det.predict(data)
+            scores.setdefault(name, {})[split] = proba[:, 1]
             for k, v in classification_metrics(data.labels, proba, pred).items():
                 row[f"{split}_{k}"] = v
             row[f"{split}_family_recall"] = family_recall(data, np.asarray(pred))
@@ -167,6 +169,35 @@ def run_tweepfake(names: list[str], quick: bool, threads: int) -> dict[str, Any]
             f"{fam.get('gpt2', float('nan')):.3f}, {row['train_minutes']:.1f} min",
             flush=True,
         )
+    if len(scores) > 1:
+        out["combinations"] = combine(scores, val, test)
+    return out
+
+
+def combine(
+    scores: dict[str, dict[str, np.ndarray]], val: TextDataset, test: TextDataset
+) -> dict[str, Any]:
+    """Two ways to combine the fitted detectors, neither tuned on test: the plain mean of
+    their P(bot) at threshold 0.5, and a logistic regression on their log-odds fitted on the
+    validation split (stacking; scored on test only)."""
+    from sklearn.linear_model import LogisticRegression
+
+    names = list(scores)
+
+    def logit(split: str) -> np.ndarray:
+        p = np.clip(np.column_stack([scores[n][split] for n in names]), 1e-6, 1 - 1e-6)
+        return np.log(p / (1 - p))
+
+    mean_test = np.mean([scores[n]["test"] for n in names], axis=0)
+    stack = LogisticRegression(C=1.0).fit(logit("validation"), val.labels)
+    stack_test = stack.predict_proba(logit("test"))[:, 1]
+    out: dict[str, Any] = {"members": names}
+    for label, p in (("mean", mean_test), ("stacked on validation", stack_test)):
+        pred = (p >= 0.5).astype(np.int64)
+        row = classification_metrics(test.labels, np.column_stack([1 - p, p]), pred)
+        row["test_family_recall"] = family_recall(test, pred)
+        out[label] = {f"test_{k}" if k != "test_family_recall" else k: v for k, v in row.items()}
+    out["stacked on validation"]["weights"] = dict(zip(names, stack.coef_[0].tolist(), strict=True))
     return out
 
 
@@ -372,6 +403,16 @@ def print_tables(out: dict[str, Any], res: dict[str, Any], quick: bool, path: Pa
                 f"{r['test_macro_f1']:.4f} | {r['test_auc']:.4f} | {fr['human']:.3f} | {cells} | "
                 f"{r['train_minutes']:.1f} | {r['texts_per_second']:.0f} | "
                 f"{r['latency_ms_median']:.1f} |"
+            )
+        for label, r in t.get("combinations", {}).items():
+            if label == "members":
+                continue
+            fr = r["test_family_recall"]
+            cells = " | ".join(f"{fr.get(f, float('nan')):.3f}" for f in fams)
+            print(
+                f"| {label} ({'+'.join(t['combinations']['members'])}) | - | "
+                f"{r['test_accuracy']:.4f} | {r['test_macro_f1']:.4f} | {r['test_auc']:.4f} | "
+                f"{fr['human']:.3f} | {cells} | - | - | - |"
             )
         print("Published (same split): " + ", ".join(f"{k} {v}" for k, v in ANCHORS.items()))
         if "tweepfake_best_detector" in out:

@@ -90,3 +90,19 @@ def test_dry_run_and_bad_model_kind(tmp_path):
         app, ["text", "generate-train", "-d", "nope.csv", "--run-dir", "r"]
     )
     assert missing.exit_code == 2 and "nope.csv" in missing.output
+
+
+GAN_OPTIONS = [
+    ("seqgan", ("rollouts", "adversarial_steps")),
+    ("relgan", ("beta_max", "steps", "loss")),
+]
+
+
+@pytest.mark.parametrize(("model", "keys"), GAN_OPTIONS)
+def test_gan_dry_runs_list_their_adversarial_options(tmp_path, model, keys):
+    result = CliRunner().invoke(
+        app, ["text", "generate-train", "-d", "x.csv", "--run-dir", str(tmp_path),
+              "--model", model, "--dry-run"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert all(f"  {k}:" in result.output for k in keys)

@@ -69,7 +69,14 @@ def _texts_and_labels(
 def _default_config(kind: str, arch: str) -> dict[str, Any]:
     cls = generator_class(kind)
     gen = cls(arch) if kind == "mle" else cls()
-    return {"generator": {"kind": kind, **gen.get_params()}}
+    params = gen.get_params()
+    if kind == "relgan":  # its adversarial loop's TrainConfig options, settable too
+        from socialgan.text.generate.relgan_settings import ADVERSARIAL_DEFAULTS
+
+        params.update(
+            {k: list(v) if isinstance(v, tuple) else v for k, v in ADVERSARIAL_DEFAULTS.items()}
+        )
+    return {"generator": {"kind": kind, **params}}
 
 
 def register(app: typer.Typer) -> None:

@@ -77,6 +77,24 @@ def save_generator(
     return directory
 
 
+def restore_vocabulary(
+    gen: Any, directory: Path, cfg: dict[str, Any], cfg_path: Path
+) -> TextTokenizer:
+    """Read ``tokenizer.json`` of a saved generator, check its class tokens against
+    ``config.json`` and set ``gen``'s tokenizer, labels, label counts, data and metrics."""
+    tok_path = directory / TOKENIZER_FILE
+    if not tok_path.is_file():
+        raise DataError(f"{tok_path}: missing; the model folder needs its tokenizer")
+    tok = TextTokenizer.from_json(tok_path.read_text(encoding="utf-8"), where=str(tok_path))
+    names = [str(n) for n in cfg.get("label_names") or []]
+    if names != tok.label_names:
+        raise DataError(f"{tok_path}: labels {tok.label_names} differ from {cfg_path}'s {names}")
+    gen.tokenizer, gen.label_names = tok, names
+    gen.label_counts = [int(c) for c in cfg.get("label_counts") or [1] * len(names)]
+    gen.data_info, gen.metrics = cfg.get("data") or {}, cfg.get("metrics") or {}
+    return tok
+
+
 def load_generator(
     cls: type[MLETextGenerator], directory: str | Path, device: str = "cpu"
 ) -> MLETextGenerator:
@@ -91,16 +109,7 @@ def load_generator(
         gen = cls(**{**cfg["params"], "device": device}, progress=False)
     except (DataError, TypeError) as e:
         raise DataError(f"{cfg_path}: {e}") from None
-    tok_path = directory / TOKENIZER_FILE
-    if not tok_path.is_file():
-        raise DataError(f"{tok_path}: missing; the model folder needs its tokenizer")
-    tok = TextTokenizer.from_json(tok_path.read_text(encoding="utf-8"), where=str(tok_path))
-    names = [str(n) for n in cfg.get("label_names") or []]
-    if names != tok.label_names:
-        raise DataError(f"{tok_path}: labels {tok.label_names} differ from {cfg_path}'s {names}")
-    gen.tokenizer, gen.label_names = tok, names
-    gen.label_counts = [int(c) for c in cfg.get("label_counts") or [1] * len(names)]
-    gen.data_info, gen.metrics = cfg.get("data") or {}, cfg.get("metrics") or {}
+    tok = restore_vocabulary(gen, directory, cfg, cfg_path)
     net = gen._build(tok.vocab_size)
     weights = read_safetensors(directory / MODEL_FILE, load_file)
     try:

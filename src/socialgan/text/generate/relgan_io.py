@@ -31,9 +31,8 @@ from socialgan.engine.utils import select_device
 from socialgan.errors import DataError
 from socialgan.loading import CONFIG_FILE, MODEL_FILE, read_config, read_safetensors
 from socialgan.text.generate.card import GENERATOR_LIMITS
-from socialgan.text.generate.mle_io import TOKENIZER_FILE
+from socialgan.text.generate.mle_io import TOKENIZER_FILE, restore_vocabulary
 from socialgan.text.generate.relgan_settings import TRAIN_KEYS
-from socialgan.text.generate.tokenizer import TextTokenizer
 
 if TYPE_CHECKING:
     from socialgan.text.generate.relgan import RelGANTextGenerator
@@ -149,16 +148,7 @@ def load_relgan(
         )
     except (DataError, TypeError) as e:
         raise DataError(f"{cfg_path}: {e}") from None
-    tok_path = directory / TOKENIZER_FILE
-    if not tok_path.is_file():
-        raise DataError(f"{tok_path}: missing; the model folder needs its tokenizer")
-    tok = TextTokenizer.from_json(tok_path.read_text(encoding="utf-8"), where=str(tok_path))
-    names = [str(n) for n in cfg.get("label_names") or []]
-    if names != tok.label_names:
-        raise DataError(f"{tok_path}: labels {tok.label_names} differ from {cfg_path}'s {names}")
-    gen.tokenizer, gen.label_names = tok, names
-    gen.label_counts = [int(c) for c in cfg.get("label_counts") or [1] * len(names)]
-    gen.data_info, gen.metrics = cfg.get("data") or {}, cfg.get("metrics") or {}
+    tok = restore_vocabulary(gen, directory, cfg, cfg_path)
     g, d = gen.build_nets(tok.vocab_size)
     ema = copy.deepcopy(g)
     weights = read_safetensors(directory / MODEL_FILE, load_file)

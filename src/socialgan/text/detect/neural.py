@@ -299,9 +299,6 @@ class CharCNNDetector(CharCNNSettings, NeuralTextDetector):
         model.eval()
 
     # ----------------------------------------------------------------- persistence
-    def _tensors(self) -> dict[str, torch.Tensor]:
-        return dict(self.model_.state_dict())
-
     def _state_config(self) -> dict[str, Any]:
         return {
             "n_classes": len(self.classes_),

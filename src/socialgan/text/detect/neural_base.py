@@ -133,7 +133,8 @@ def encode_in_batches(
 
 class NeuralTextDetector(TextDetectorMixin, SavesPretrained, ClassifierMixin, BaseEstimator):
     """Base class: subclasses implement ``fit`` (which sets the torch module ``model_``),
-    ``_featurize``, ``_tensors``, ``_state_config`` and ``_restore``, and take at least the
+    ``_featurize``, ``_state_config`` and ``_restore`` (``_tensors`` when ``model_``'s
+    state dict is not all they learned), and take at least the
     hyperparameters annotated below as ``__init__`` arguments (stored by
     :meth:`_set_params`)."""
 
@@ -240,8 +241,8 @@ class NeuralTextDetector(TextDetectorMixin, SavesPretrained, ClassifierMixin, Ba
         return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
 
     def _tensors(self) -> dict[str, torch.Tensor]:
-        """Learned tensors to save; implemented by subclasses."""
-        raise NotImplementedError
+        """Learned tensors to save: ``model_``'s state dict (subclasses add their own)."""
+        return dict(self.model_.state_dict())
 
     def _state_config(self) -> dict[str, Any]:
         """Learned JSON state (shapes, vocabularies, training history); subclasses."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import random
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import numpy as np
@@ -49,3 +50,16 @@ def is_tty() -> bool:
         return os.isatty(2)
     except (OSError, ValueError):
         return False
+
+
+@contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run the block with ``n`` torch intra-op threads (``None`` or 0: leave the setting),
+    then restore the previous count, also on error."""
+    old = torch.get_num_threads()
+    if n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from socialgan.engine.utils import torch_threads
 from socialgan.errors import DataError
 
 #: Embedding size of all-MiniLM-L6-v2.
@@ -125,9 +126,6 @@ class SentenceEncoder:
         if not texts:
             return np.zeros((0, EMBED_DIM), dtype=np.float32)
         tokenizer, model = self._load()
-        old_threads = torch.get_num_threads()
-        if self.threads:
-            torch.set_num_threads(self.threads)
         # Sorting by length keeps padding small; the output is put back in input order.
         order = np.argsort([len(t) for t in texts], kind="stable")
         out = np.zeros((len(texts), EMBED_DIM), dtype=np.float32)
@@ -136,7 +134,7 @@ class SentenceEncoder:
             from tqdm.auto import tqdm
 
             starts = tqdm(starts, desc="MiniLM embeddings", unit="batch", leave=False)
-        try:
+        with torch_threads(self.threads):
             for s in starts:
                 idx = order[s : s + self.batch_size]
                 enc = tokenizer(
@@ -149,6 +147,4 @@ class SentenceEncoder:
                 hidden = model(**enc).last_hidden_state
                 emb = torch.nn.functional.normalize(mean_pool(hidden, enc["attention_mask"]), dim=1)
                 out[idx] = emb.numpy()
-        finally:
-            torch.set_num_threads(old_threads)
         return out

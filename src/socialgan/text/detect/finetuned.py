@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from socialgan.engine.utils import select_device
+from socialgan.engine.utils import select_device, torch_threads
 from socialgan.reproducibility import reproducible
 from socialgan.text.detect.neural import class_weights, train_epochs
 from socialgan.text.detect.neural_base import NeuralTextDetector, holdout_split, length_batches
@@ -171,7 +171,7 @@ class MiniLMDetector(NeuralTextDetector):
         return TokenFeatures.encode(self._tokenizer(), clean, self.max_tokens)
 
     def _logits(self, texts: list[str]) -> np.ndarray:
-        with _threads(self.threads):
+        with torch_threads(self.threads):
             return super()._logits(texts)
 
     # ----------------------------------------------------------------- training
@@ -184,7 +184,7 @@ class MiniLMDetector(NeuralTextDetector):
         texts, y_enc = self._fit_inputs(X, y, label_names, allow_unlabeled=False)
         device = select_device(self.device)
         feats = self._featurize(texts)
-        with _threads(self.threads), reproducible(self.random_state, device):
+        with torch_threads(self.threads), reproducible(self.random_state, device):
             encoder: Any = load_encoder(pooler=False)
             self.bert_config_ = encoder.config.to_diff_dict()
             self.model_ = _Classifier(encoder, len(self.classes_), float(self.dropout))
@@ -284,18 +284,3 @@ def _adamw(model: _Classifier, lr: float, head_lr: float, weight_decay: float) -
             {"params": list(model.head.parameters()), "lr": head_lr, "weight_decay": 0.0},
         ]
     )
-
-
-class _threads:
-    """Context manager: torch uses ``n`` threads inside (``None``: unchanged)."""
-
-    def __init__(self, n: int | None) -> None:
-        self.n = n
-        self.old = torch.get_num_threads()
-
-    def __enter__(self) -> None:
-        if self.n:
-            torch.set_num_threads(self.n)
-
-    def __exit__(self, *exc: object) -> None:
-        torch.set_num_threads(self.old)

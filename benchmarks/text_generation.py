@@ -6,9 +6,12 @@ Protocol:
   80/10/10 split (``airline:train|validation|test``: 11,712 / 1,464 / 1,464), every model
   conditional on the sentiment (negative / neutral / positive), trained on train with its
   defaults until it stops by itself or has used ``--gen-minutes`` of process CPU time
-  (pretraining included). Temperatures 0.6, 0.8, 1.0, 1.2, 1.5 (top-p 1). Each model's
-  temperature is chosen by the lowest FBD of 1,000 samples against the validation tweets;
-  at it, 1,000 samples (seed 0) are scored against the test tweets: BLEU-2..5 (Texygen:
+  (the GANs' MLE pretraining included: by default it may use half, the adversarial phase
+  the rest). ``--jobs 2`` trains two models at a time, each in its own process with one
+  torch thread (the budget is per process). Temperatures 0.6, 0.8, 1.0, 1.2, 1.5 (top-p
+  1): at each, 1,000 samples (seed 0); a model's temperature is the one whose samples have
+  the lowest FBD against the validation tweets, and at it the same samples are scored
+  against the test tweets: BLEU-2..5 (Texygen:
   nltk ``sentence_bleu`` against all test tweets, smoothing method1, 300 hypotheses),
   self-BLEU-2..5 (300 hypotheses, each against the other 999 samples), distinct-2, FBD and
   MAUVE in all-MiniLM-L6-v2 space, test NLL (nats per token, under each tweet's label),
@@ -201,7 +204,7 @@ def combine(
     return out
 
 
-def make_generator(name: str, cpu_seconds: float, quick: bool) -> Any:
+def make_generator(name: str, cpu_seconds: float, quick: bool, progress: bool) -> Any:
     """A fresh generator with its defaults and the CPU budget (``--quick``: tiny sizes)."""
     from socialgan.text.generate.cli import generator_class
 
@@ -212,9 +215,9 @@ def make_generator(name: str, cpu_seconds: float, quick: bool) -> Any:
     )
     args = (arch,) if kind == "mle" else ()
     try:
-        return cls(*args, cpu_seconds=cpu_seconds, progress=not quick, **small)
+        return cls(*args, cpu_seconds=cpu_seconds, progress=progress, **small)
     except (TypeError, ValueError):  # a GAN without one of the small-size options
-        return cls(*args, cpu_seconds=cpu_seconds, progress=not quick)
+        return cls(*args, cpu_seconds=cpu_seconds, progress=progress)
 
 
 def sentiment_classifier(train: TextDataset) -> TfidfDetector:
@@ -222,15 +225,8 @@ def sentiment_classifier(train: TextDataset) -> TfidfDetector:
     return TfidfDetector(positive_labels=["negative"]).fit(train)
 
 
-def run_generators(names: list[str], quick: bool, minutes: float, out_dir: Path) -> dict[str, Any]:
-    from socialgan.text.generate.evaluation import (
-        conditional_accuracy,
-        curve_relation,
-        detectability_auc,
-        temperature_sweep,
-    )
-    from socialgan.text.generate.metrics import embed_texts, generation_report
-
+def generator_data(quick: bool) -> dict[str, TextDataset]:
+    """The airline splits (``--quick``: seeded slices)."""
     parts = {s: load_named(f"airline:{s}") for s in ("train", "validation", "test")}
     if quick:
         rng = np.random.default_rng(0)
@@ -238,53 +234,109 @@ def run_generators(names: list[str], quick: bool, minutes: float, out_dir: Path)
             s: d.subset(np.sort(rng.permutation(len(d))[: 600 if s == "train" else 150]))
             for s, d in parts.items()
         }
+    return parts
+
+
+def sizes(quick: bool) -> tuple[int, int, int]:
+    """Samples per temperature, samples per class (conditional accuracy), BLEU hypotheses."""
+    return (60, 20, 30) if quick else (1000, 200, 300)
+
+
+def tfidf_maker(quick: bool) -> Any:
+    return lambda: TfidfDetector(**({"C": 1.0} if quick else {}))
+
+
+def evaluate_generator(
+    name: str, quick: bool, minutes: float, threads: int, progress: bool
+) -> dict[str, Any]:
+    """Fit one generator on airline train within the CPU budget and score it (one process,
+    ``threads`` torch threads, so that models can run side by side)."""
+    from socialgan.text.generate.evaluation import (
+        conditional_accuracy,
+        detectability_auc,
+        temperature_sweep,
+    )
+    from socialgan.text.generate.metrics import embed_texts, generation_report
+
+    torch.set_num_threads(threads)
+    parts = generator_data(quick)
     train, val, test = parts["train"], parts["validation"], parts["test"]
-    n, n_class, hyps = (60, 20, 30) if quick else (1000, 200, 300)
-    temps = (0.8, 1.2) if quick else TEMPERATURES
-    val_feats, test_feats = embed_texts(val.texts), embed_texts(test.texts)
+    n, n_class, hyps = sizes(quick)
     labels = [train.label_names[i] for i in train.labels]
     test_labels = [test.label_names[i] for i in test.labels]
+    gen = make_generator(name, minutes * 60, quick, progress)
+    c0 = time.process_time()
+    gen.fit(train.texts, labels)
+    cpu = (time.process_time() - c0) / 60
+    val_feats, test_feats = embed_texts(val.texts), embed_texts(test.texts)
+    temps = (0.8, 1.2) if quick else TEMPERATURES
+    curve = temperature_sweep(
+        gen,
+        test.texts,
+        temps,
+        n=n,
+        max_hypotheses=hyps,
+        reference_features=test_feats,
+        other_features={"validation": val_feats},
+    )
+    best_t = min(curve, key=lambda r: r["fbd_validation"])["temperature"]
+    samples = gen.sample(n, seed=0, temperature=best_t)
+    row: dict[str, Any] = {
+        "cpu_minutes": cpu,
+        "temperature": best_t,
+        "curve": curve,
+        **generation_report(samples, test.texts, max_hypotheses=hyps),
+        "test_nll": float(gen.nll(test.texts, test_labels)),
+        "conditional_accuracy": conditional_accuracy(
+            gen,
+            sentiment_classifier(train),
+            train.label_names,
+            n_per_class=n_class,
+            temperature=best_t,
+        ),
+        "detectability_auc": detectability_auc(samples, test.texts, tfidf_maker(quick)),
+        "examples": gen.sample(6, seed=1, temperature=best_t),
+    }
+    row["fit_metrics"] = dict(gen.metrics)  # epochs, validation NLL, adversarial steps...
+    print(
+        f"  {name}: T={best_t} FBD {row['fbd']:.4f} BLEU-5 {row['bleu5']:.3f} "
+        f"self-BLEU-5 {row['self_bleu5']:.3f} NLL {row['test_nll']:.3f}, {cpu:.1f} CPU-min",
+        flush=True,
+    )
+    return row
+
+
+def run_generators(
+    names: list[str], quick: bool, minutes: float, out_dir: Path, jobs: int, threads: int
+) -> dict[str, Any]:
+    from socialgan.text.generate.evaluation import curve_relation, detectability_auc
+    from socialgan.text.generate.metrics import generation_report
+
+    parts = generator_data(quick)
+    train, val, test = parts["train"], parts["validation"], parts["test"]
+    n, _, hyps = sizes(quick)
     judge = sentiment_classifier(train)
-    detector = lambda: TfidfDetector(**({"C": 1.0} if quick else {}))  # noqa: E731
     floor = generation_report(val.texts[:n], test.texts, max_hypotheses=hyps)
-    floor["detectability_auc"] = detectability_auc(val.texts, test.texts, detector)
+    floor["detectability_auc"] = detectability_auc(val.texts, test.texts, tfidf_maker(quick))
     floor["conditional_accuracy"] = float(
         (np.asarray(judge.predict(test.texts)) == test.labels).mean()
     )
     out: dict[str, Any] = {"n": {s: len(d) for s, d in parts.items()}, "floor": floor}
-    out["models"] = {}
-    for name in names:
-        gen = make_generator(name, minutes * 60, quick)
-        c0 = time.process_time()
-        gen.fit(train.texts, labels)
-        cpu = (time.process_time() - c0) / 60
-        choose = temperature_sweep(
-            gen, val.texts, temps, n=n, max_hypotheses=hyps, reference_features=val_feats
-        )
-        best_t = min(choose, key=lambda r: r["fbd"])["temperature"]
-        curve = temperature_sweep(
-            gen, test.texts, temps, n=n, max_hypotheses=hyps, reference_features=test_feats
-        )
-        samples = gen.sample(n, seed=0, temperature=best_t)
-        row: dict[str, Any] = {
-            "cpu_minutes": cpu,
-            "temperature": best_t,
-            "validation_sweep": choose,
-            "curve": curve,
-            **generation_report(samples, test.texts, max_hypotheses=hyps),
-            "test_nll": float(gen.nll(test.texts, test_labels)),
-            "conditional_accuracy": conditional_accuracy(
-                gen, judge, train.label_names, n_per_class=n_class, temperature=best_t
-            ),
-            "detectability_auc": detectability_auc(samples, test.texts, detector),
-            "examples": gen.sample(6, seed=1, temperature=best_t),
-        }
-        out["models"][name] = row
-        print(
-            f"  {name}: T={best_t} FBD {row['fbd']:.4f} BLEU-5 {row['bleu5']:.3f} "
-            f"self-BLEU-5 {row['self_bleu5']:.3f} NLL {row['test_nll']:.3f}, {cpu:.1f} CPU-min",
-            flush=True,
-        )
+    per_job = max(1, threads // jobs)
+    out["jobs"], out["threads_per_model"] = jobs, per_job
+    if jobs == 1:
+        rows = [evaluate_generator(m, quick, minutes, per_job, not quick) for m in names]
+    else:  # models side by side, one process each: the CPU budget is per process
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            futures = [
+                pool.submit(evaluate_generator, m, quick, minutes, per_job, False) for m in names
+            ]
+            rows = [f.result() for f in futures]
+    out["models"] = dict(zip(names, rows, strict=True))
     mle = [m for m in out["models"] if m.startswith("mle")]
     gans = [m for m in out["models"] if not m.startswith("mle")]
     if mle and gans:
@@ -327,7 +379,7 @@ def plot_curves(res: dict[str, Any], path: Path) -> None:
 
 def val_fbd(row: dict[str, Any]) -> float:
     """A generator's best validation FBD over the temperatures (how models are chosen)."""
-    return min(r["fbd"] for r in row["validation_sweep"])
+    return min(r["fbd_validation"] for r in row["curve"])
 
 
 def summarize(res: dict[str, Any]) -> dict[str, Any]:
@@ -361,6 +413,8 @@ def summarize(res: dict[str, Any]) -> dict[str, Any]:
 def print_generator_table(g: dict[str, Any], quick: bool) -> None:
     print(f"\nGenerators on airline tweets, test split{quick_note(quick)}")
     print(f"n = {g['n']}; temperature chosen by validation FBD; 1,000 samples unless quick.")
+    if "jobs" in g:
+        print(f"{g['jobs']} model(s) at a time, {g['threads_per_model']} torch thread(s) each.")
     cols = ("bleu2", "bleu3", "bleu4", "bleu5", "self_bleu2", "self_bleu5", "distinct2", "fbd")
     print("| model | T | " + " | ".join(cols) + " | MAUVE | test NLL | cond. acc | detect AUC "
           "| CPU min |")  # fmt: skip
@@ -436,6 +490,13 @@ def main() -> int:
     )
     add_sections_option(ap, SECTIONS)
     ap.add_argument("--threads", type=int, default=2, help="torch threads")
+    ap.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="generators trained side by side (each in its own process with threads/jobs "
+        "torch threads)",
+    )
     add_out_option(ap)
     args = ap.parse_args()
     args.out = output_dir(args.out, args.quick, "text_generation")
@@ -451,7 +512,9 @@ def main() -> int:
     t_start = time.perf_counter()
     minutes = 0.5 if args.quick else args.gen_minutes
     runners = {
-        "generators": lambda: run_generators(gen_names, args.quick, minutes, args.out),
+        "generators": lambda: run_generators(
+            gen_names, args.quick, minutes, args.out, args.jobs, args.threads
+        ),
         "tweepfake": lambda: run_tweepfake(names, args.quick, args.threads),
     }
     stamp = {"detectors": names, "generators": gen_names, "gen_minutes": minutes}

@@ -10,7 +10,9 @@ from socialgan.text.generate.evaluation import (
     conditional_accuracy,
     curve_relation,
     detectability_auc,
+    temperature_sweep,
 )
+from socialgan.text.generate.metrics import embed_texts, fbd
 
 from .tweets import NEGATIVE, POSITIVE
 
@@ -58,3 +60,14 @@ def test_detectability_separates_different_texts():
     assert detectability_auc(NEGATIVE, POSITIVE, make, cv=3) > 0.9
     # unequal sizes are balanced by subsampling the larger set (12 of each here)
     assert detectability_auc(NEGATIVE[:12], POSITIVE, make, cv=3) > 0.8
+
+
+def test_temperature_sweep_scores_the_same_samples_against_other_sets() -> None:
+    ref = embed_texts(POSITIVE)
+    curve = temperature_sweep(
+        _Echo(), NEGATIVE, (0.8, 1.2), n=10, max_hypotheses=5, other_features={"pos": ref}
+    )
+    assert [r["temperature"] for r in curve] == [0.8, 1.2]
+    samples = _Echo().sample(10)  # the echo ignores temperature: both records agree
+    assert curve[0]["fbd_pos"] == curve[1]["fbd_pos"] == fbd(embed_texts(samples), ref)
+    assert curve[0]["fbd"] == fbd(embed_texts(samples), embed_texts(NEGATIVE))

@@ -203,6 +203,15 @@ def test_save_and_load_give_the_same_samples_and_nll(
         assert back.nll(TWEETS, LABELS) == trained.nll(TWEETS, LABELS)
 
 
+def test_pretraining_takes_only_its_share_of_the_budget() -> None:
+    gen = RelGANTextGenerator(cpu_seconds=1e6, pretrain_share=1e-12, **{**TINY, "steps": 3})
+    gen.fit(TWEETS)
+    assert gen.pretrainer.history == []  # the MLE phase stopped after one batch
+    assert gen.metrics["adversarial_steps"] == 3  # and the adversarial phase still ran
+    with pytest.raises(DataError, match="pretrain_share"):
+        RelGANTextGenerator(pretrain_share=1.5, **TINY)
+
+
 def test_resume_of_both_phases_ends_in_the_same_weights(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

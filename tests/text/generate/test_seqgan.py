@@ -277,6 +277,16 @@ def test_resume_after_the_cpu_budget_in_either_phase(
     assert _same(_weights(resumed), _weights(gen)) and resumed.gan_history == gen.gan_history
 
 
+def test_pretraining_takes_only_its_share_of_the_budget() -> None:
+    # a share this small ends the MLE phase after one batch, and the adversarial phase
+    # still gets (nearly all of) the budget instead of none of it
+    gen = tiny(cpu_seconds=1e6, pretrain_share=1e-12).fit(TWEETS, LABELS)
+    assert gen.history == []  # no MLE epoch finished
+    assert len(gen.gan_history) == D_TOTAL + TINY["adversarial_steps"]
+    with pytest.raises(DataError, match="pretrain_share"):
+        tiny(pretrain_share=0)
+
+
 def test_resume_refuses_other_settings_or_data(whole: tuple[SeqGANTextGenerator, Path]) -> None:
     _, run = whole
     with pytest.raises(DataError, match=r"other settings \(rollouts: 2 -> 3\)"):

@@ -49,10 +49,15 @@ def temperature_sweep(
     encoder: SentenceEncoder | None = None,
     with_mauve: bool = False,
     reference_features: np.ndarray | None = None,
+    other_features: dict[str, np.ndarray] | None = None,
 ) -> list[dict[str, float]]:
     """One record per temperature: ``temperature``, ``bleu5`` (samples vs ``references``),
     ``self_bleu5``, ``distinct2``, ``fbd`` (and ``mauve`` when ``with_mauve``), from ``n``
-    samples drawn with ``seed``; BLEU scores use ``max_hypotheses`` samples each."""
+    samples drawn with ``seed``; BLEU scores use ``max_hypotheses`` samples each.
+
+    ``other_features`` (name -> embeddings of another real set, e.g. a validation split)
+    adds ``fbd_<name>`` for the same samples: a temperature can be chosen on validation
+    without drawing and embedding them twice."""
     ref_feats = (
         reference_features if reference_features is not None else embed_texts(references, encoder)
     )
@@ -69,6 +74,8 @@ def temperature_sweep(
             "distinct2": distinct_n(samples, 2),
             "fbd": fbd(feats, ref_feats),
         }
+        for name, other in (other_features or {}).items():
+            rec[f"fbd_{name}"] = fbd(feats, other)
         if with_mauve:
             rec["mauve"] = mauve_score(ref_feats, feats, seed=seed)
         out.append(rec)

@@ -108,6 +108,8 @@ class RelGANTextGenerator:
         progress: show progress (True).
         cpu_seconds: stop (and checkpoint) once the fit has used this much CPU time, both
             phases together; ``fit(..., resume=True)`` continues.
+        pretrain_share: the share of ``cpu_seconds`` that MLE pretraining may use (0.5); the
+            adversarial phase gets the rest, so a budget never ends before it starts.
         **train: any :class:`~socialgan.engine.TrainConfig` field of the adversarial phase
             (``loss``, ``steps`` (1000), ``lr_g``/``lr_d`` (1e-4), ``n_critic``,
             ``ema_decay`` (0), ``grad_clip`` (5), ``r1_gamma``, ``checkpoint_every``...).
@@ -147,18 +149,22 @@ class RelGANTextGenerator:
         sample_every: int = 200,
         progress: bool = True,
         cpu_seconds: float | None = None,
+        pretrain_share: float = 0.5,
         **train: Any,
     ) -> None:
         self.params, self.train_config = check_relgan_settings(dict(locals()), train)
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.progress = bool(progress)
         self.cpu_seconds = check_number("cpu_seconds", cpu_seconds, minimum=0, optional=True)
+        self.pretrain_share = check_number(
+            "pretrain_share", pretrain_share, minimum=0, maximum=1, open_min=True
+        )
         self.sample_every = check_int("sample_every", sample_every, minimum=0)
         self.pretrainer = MLETextGenerator(
             **pretrain_settings(self.params),
             run_dir=self.run_dir / "mle" if self.run_dir is not None else None,
             progress=self.progress,
-            cpu_seconds=self.cpu_seconds,
+            cpu_seconds=None if cpu_seconds is None else cpu_seconds * self.pretrain_share,
         )
         self.tokenizer: TextTokenizer | None = None
         self.generator: RelGANGenerator | None = None

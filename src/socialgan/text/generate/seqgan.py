@@ -112,10 +112,12 @@ class SeqGANTextGenerator(MLETextGenerator):
         d_widths: convolution widths, in tokens ((2, 3, 4, 5)).
         d_dropout: dropout before the discriminator's output layer (0.25).
         checkpoint_every: adversarial-phase steps between checkpoints and sample files (50).
+        pretrain_share: the share of ``cpu_seconds`` that MLE pretraining may use (0.5); the
+            adversarial phase gets the rest, so a budget never ends before it starts.
         **settings: every other argument of
             :class:`~socialgan.text.generate.mle.MLETextGenerator` (tokenizer, generator
             sizes, MLE pretraining, ``seed``, ``device``, ``run_dir``, ``progress``,
-            ``cpu_seconds``: one budget for both phases).
+            ``cpu_seconds``: one budget for both phases, split by ``pretrain_share``).
 
     After ``fit``: ``history`` (MLE epochs), ``gan_history`` (one dict per adversarial-phase
     step), ``metrics`` (both phases, and ``gan_val_nll``: the validation NLL after the
@@ -142,12 +144,16 @@ class SeqGANTextGenerator(MLETextGenerator):
         d_widths: Sequence[int] = (2, 3, 4, 5),
         d_dropout: float = 0.25,
         checkpoint_every: int = 50,
+        pretrain_share: float = 0.5,
         **settings: Any,
     ) -> None:
         gan = dict(locals())
         super().__init__(model, **settings)
         self.gan_params = _gan_settings(gan)
         self.checkpoint_every = check_int("checkpoint_every", checkpoint_every, minimum=1)
+        self.pretrain_share = check_number(
+            "pretrain_share", pretrain_share, minimum=0, maximum=1, open_min=True
+        )
         self.discriminator: CNNDiscriminator | None = None
         self.gan_history: list[dict[str, float]] = []
 
@@ -177,12 +183,13 @@ class SeqGANTextGenerator(MLETextGenerator):
                 f"{run} already holds the checkpoints of a run: pass resume=True to continue "
                 "it, or choose a new run_dir"
             )
-        cpu_start = time.process_time()
+        cpu_start, total = time.process_time(), self.cpu_seconds
         self.run_dir = run / PRETRAIN_DIR if run is not None else None
+        self.cpu_seconds = None if total is None else total * self.pretrain_share
         try:
             super().fit(texts, labels, label_names=label_names, resume=resume)
         finally:
-            self.run_dir = run
+            self.run_dir, self.cpu_seconds = run, total
         spent = time.process_time() - cpu_start
         if self.cpu_seconds is not None and spent > self.cpu_seconds:
             return self  # pretraining may be unfinished: resume=True goes on

@@ -9,10 +9,12 @@ run: every skip, from ``pytest.skip``, ``importorskip`` or a skip mark, fails in
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
 
 import pytest
+import torch
 
 from socialgan.datapaths import find_shared_data
 from socialgan.errors import DataError
@@ -70,3 +72,12 @@ def pytest_make_collect_report(collector: pytest.Collector) -> pytest.CollectRep
     report: pytest.CollectReport = yield
     skip_to_failure(report)
     return report
+
+
+@pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """Torch on one thread during the test (the caller's setting restored after)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

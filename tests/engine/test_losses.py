@@ -63,3 +63,18 @@ def test_penalties_on_a_linear_critic():
     assert r1_penalty(real, critic(real)).item() == pytest.approx(25.0)
     gp = gradient_penalty(critic, torch.randn(16, 2), torch.randn(16, 2))
     assert gp.item() == pytest.approx(16.0)
+
+
+def test_gradient_penalty_over_pac_groups():
+    # a PacGAN critic scoring pairs of rows: its gradient per pair is w = (3, 4, 0, 12), norm
+    # 13, so the grouped penalty is (13 - 1)^2; per row it would mix norms 5 and 12
+    w = torch.tensor([3.0, 4.0, 0.0, 12.0])
+
+    def critic(x):
+        return x.reshape(-1, 4) @ w
+
+    real, fake = torch.randn(16, 2), torch.randn(16, 2)
+    assert gradient_penalty(critic, real, fake, group=2).item() == pytest.approx(144.0)
+    assert gradient_penalty(critic, real, fake).item() == pytest.approx((16 + 121) / 2)
+    with pytest.raises(ValueError, match="groups of 3"):
+        gradient_penalty(critic, real, fake, group=3)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from socialgan.text.data import TextDataset
 
@@ -61,12 +58,3 @@ def tiny_multi() -> TextDataset:
         count.append(float(rng.integers(0, 50) * (k + 1)))
     meta = pd.DataFrame({"party": party, "tags": tags, "count": count})
     return TextDataset(texts, np.array(labels), ["low", "mid", "high"], meta=meta, name="multi")
-
-
-@pytest.fixture
-def one_torch_thread() -> Iterator[None]:
-    """Torch on one thread during the test (the caller's setting restored after)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)

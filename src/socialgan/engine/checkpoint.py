@@ -192,3 +192,42 @@ def optimizer_from_flat(
                     and val.stride() != param.stride()
                 ):
                     opt.state[param][key] = torch.empty_like(param).copy_(val)
+
+
+#: Training settings a resumed run may change (where it runs and what it logs).
+RESUMABLE_TRAIN_KEYS = frozenset({"device", "log_every", "checkpoint_every", "keep_last"})
+
+
+def check_resumable(
+    run: Path, model_config: dict[str, Any], train: dict[str, Any], *, config_name: str
+) -> None:
+    """Raise ``DataError`` when the newest checkpoint of ``run/checkpoints`` was written by
+    a :class:`~socialgan.engine.Trainer` with other model settings (``model_config``, the
+    device aside) or another game (``train``, a ``TrainConfig.to_dict()``: loss, steps,
+    learning rates...), naming each difference; ``config_name`` is the run's settings file
+    the message points to. Nothing to check without a checkpoint."""
+    from socialgan.errors import DataError
+
+    path = latest_checkpoint(run / "checkpoints")
+    if path is None:
+        return
+    try:
+        state = json.loads((path / STATE_FILE).read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise DataError(f"{path}: unreadable checkpoint ({e})") from None
+    as_saved = lambda value: json.loads(json.dumps(value))  # noqa: E731  (tuples -> lists)
+    diffs = []
+    for saved, now, free in (
+        (state.get("model_config") or {}, as_saved(model_config), {"device"}),
+        (state.get("config") or {}, as_saved(train), RESUMABLE_TRAIN_KEYS),
+    ):
+        diffs += [
+            f"{k}: {saved.get(k)!r} -> {now.get(k)!r}"
+            for k in sorted(set(saved) | set(now))
+            if k not in free and saved.get(k) != now.get(k)
+        ]
+    if diffs:
+        raise DataError(
+            f"{path}: the run was started with other settings ({', '.join(diffs)}); resume "
+            f"with the settings of {run / config_name}"
+        )

@@ -98,11 +98,21 @@ def gradient_penalty(
     real: Tensor,
     fake: Tensor,
     generator: torch.Generator | None = None,
+    *,
+    group: int = 1,
 ) -> Tensor:
-    """WGAN-GP (Gulrajani et al., 2017): ``E[(||grad D(x_hat)|| - 1)^2]`` on interpolates."""
-    shape = (real.shape[0],) + (1,) * (real.dim() - 1)
-    eps = torch.rand(shape, device=real.device, dtype=real.dtype, generator=generator)
+    """WGAN-GP (Gulrajani et al., 2017): ``E[(||grad D(x_hat)|| - 1)^2]`` on interpolates.
+
+    ``group`` > 1 is for a PacGAN critic (Lin et al. 2018), which scores ``group``
+    consecutive samples together: each group shares one interpolation weight and the norm
+    is taken over the whole group's gradient, as the critic sees it as one input.
+    """
+    n = real.shape[0]
+    if n % group:
+        raise ValueError(f"batch of {n} samples does not split into groups of {group}")
+    eps = torch.rand(n // group, device=real.device, dtype=real.dtype, generator=generator)
+    eps = eps.repeat_interleave(group).view((n,) + (1,) * (real.dim() - 1))
     x_hat = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
     out = critic(x_hat)
     (grad,) = torch.autograd.grad(out.sum(), x_hat, create_graph=True)
-    return (grad.flatten(1).norm(2, dim=1) - 1.0).pow(2).mean()
+    return (grad.reshape(n // group, -1).norm(2, dim=1) - 1.0).pow(2).mean()

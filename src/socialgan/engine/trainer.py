@@ -78,7 +78,9 @@ class Trainer:
 
     Args:
         generator: module with ``z_dim``, ``num_classes`` and ``forward(z, y=None)``.
-        discriminator: module with ``forward(x, y=None) -> logits (N,)``.
+        discriminator: module with ``forward(x, y=None) -> logits (N,)``, or ``(N / pac,)``
+            for a PacGAN critic with a ``pac`` attribute (the gradient penalty then works
+            on groups of ``pac`` samples).
         data: a :class:`BatchSource` yielding real batches already in G's output range.
         config: the run's :class:`TrainConfig`.
         run_dir: folder for ``stats.jsonl``, TensorBoard events and ``checkpoints/``;
@@ -156,6 +158,7 @@ class Trainer:
         # Real and fake batches share one D forward when no layer of D mixes samples
         # (batch norm does: its statistics would then pool real and fake).
         self._fuse_d = config.fuse_d_batches and not _mixes_samples(self.D)
+        self._pac = int(getattr(self.D, "pac", 1) or 1)  # samples D scores as one (PacGAN)
         self._channels_last = config.channels_last and _has_conv(self.G, self.D)
         if self._channels_last:
             for module in (self.G, self.D, self.ema.shadow):
@@ -173,12 +176,18 @@ class Trainer:
 
     # ----------------------------------------------------------------- sampling
     def sample_latent(self, n: int) -> tuple[Tensor, Tensor | None]:
-        """Draw ``n`` latents (and uniform class labels for a conditional G)."""
+        """Draw ``n`` latents, and class labels for a conditional G: uniform, or from the
+        data's own distribution when the batch source has ``sample_labels(n, generator)``
+        (CTGAN's conditional vectors, say)."""
         z_dim = int(self.G.z_dim)  # type: ignore[arg-type]
         z = torch.randn(n, z_dim, device=self.device, generator=self.rng)
         k = int(getattr(self.G, "num_classes", 0) or 0)
-        y = torch.randint(0, k, (n,), device=self.device, generator=self.rng) if k else None
-        return z, y
+        if not k:
+            return z, None
+        draw = getattr(self.data, "sample_labels", None)
+        if draw is not None:
+            return z, draw(n, self.rng).to(self.device)
+        return z, torch.randint(0, k, (n,), device=self.device, generator=self.rng)
 
     # ------------------------------------------------------------------ phases
     def _check(self, what: str, loss: Tensor, gnorm: Tensor, fp16: bool) -> bool:
@@ -208,17 +217,16 @@ class Trainer:
             if do_r1:
                 real = real.detach().requires_grad_(True)
             if self._fuse_d:  # one D pass over [real; fake]: bigger, faster matmuls
-                n = real.shape[0]
                 yy = None if y is None else torch.cat([y, y])
                 both = self._aug(torch.cat([real, fake]))
-                real_logits, fake_logits = self.D(both, yy).split([n, n])
+                real_logits, fake_logits = self.D(both, yy).chunk(2)  # PacGAN: n / pac each
             else:
                 real_logits = self.D(self._aug(real), y)
                 fake_logits = self.D(self._aug(fake), y)
             loss = self.loss.d_loss(real_logits.float(), fake_logits.float())
             out = {"loss_d": loss.detach()}
             if self.loss.needs_gradient_penalty:
-                gp = gradient_penalty(lambda x: self.D(x, y), real, fake, self.rng)
+                gp = gradient_penalty(lambda x: self.D(x, y), real, fake, self.rng, group=self._pac)
                 loss = loss + cfg.gp_lambda * gp
                 out["gp"] = gp.detach()
             if do_r1:

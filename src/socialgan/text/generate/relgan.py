@@ -46,7 +46,12 @@ import torch
 
 from socialgan.checks import check_int, check_number
 from socialgan.engine import Trainer
-from socialgan.engine.checkpoint import atomic_write_bytes, atomic_write_json, latest_checkpoint
+from socialgan.engine.checkpoint import (
+    atomic_write_bytes,
+    atomic_write_json,
+    check_resumable,
+    latest_checkpoint,
+)
 from socialgan.engine.utils import select_device
 from socialgan.errors import DataError
 from socialgan.loading import CONFIG_FILE
@@ -57,7 +62,6 @@ from socialgan.text.generate.mle import MLETextGenerator
 from socialgan.text.generate.mle_io import TOKENIZER_FILE
 from socialgan.text.generate.relgan_io import (
     MODEL_TYPE,
-    check_resumable,
     load_relgan,
     relgan_config,
     save_relgan,
@@ -279,7 +283,7 @@ class RelGANTextGenerator:
             assert isinstance(shadow, RelGANGenerator)
             self.ema_generator = shadow
             if resume and run is not None:
-                check_resumable(run, self.get_params(), tc)
+                check_resumable(run, self.get_params(), tc.to_dict(), config_name=CONFIG_FILE)
                 trainer.resume()
             if run is not None:
                 run_opts = {"run_dir": str(run), "cpu_seconds": self.cpu_seconds, "resume": resume}

@@ -5,26 +5,20 @@ data, metrics), ``model.safetensors`` (``G.*`` the generator, ``G_ema.*`` its mo
 average, the one that samples, ``D.*`` the discriminator), ``tokenizer.json`` and a
 ``README.md`` model card. Only JSON and safetensors are read, through the checked readers
 of :mod:`socialgan.loading`; a missing, corrupt or mismatched file is a ``DataError``.
-
-Also the check that a run folder may be resumed with the current settings.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from safetensors.torch import load_file
 from torch import Tensor
 
-from socialgan.engine import TrainConfig
 from socialgan.engine.checkpoint import (
-    STATE_FILE,
     atomic_write_bytes,
     atomic_write_json,
-    latest_checkpoint,
     save_tensors,
 )
 from socialgan.engine.utils import select_device
@@ -39,7 +33,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MODEL_TYPE",
-    "check_resumable",
     "load_relgan",
     "relgan_card",
     "relgan_config",
@@ -50,12 +43,6 @@ __all__ = [
 MODEL_TYPE = "socialgan.textgen.RelGANTextGenerator"
 FORMAT_VERSION = 1
 SAMPLE_SEED = 1234  # the run folder's sample files
-#: Adversarial settings a resumed run may change (where it runs and what it logs).
-RESUMABLE_TRAIN_KEYS = frozenset({"device", "log_every", "checkpoint_every", "keep_last"})
-
-
-def _json(value: Any) -> Any:
-    return json.loads(json.dumps(value))  # tuples become lists, as in a saved file
 
 
 def relgan_config(gen: RelGANTextGenerator) -> dict[str, Any]:
@@ -72,33 +59,6 @@ def relgan_config(gen: RelGANTextGenerator) -> dict[str, Any]:
         "data": gen.data_info,
         "metrics": gen.metrics,
     }
-
-
-def check_resumable(run: Path, params: dict[str, Any], train: TrainConfig) -> None:
-    """``DataError`` when the newest adversarial checkpoint of ``run`` was trained with
-    other model settings or another game (loss, steps, learning rates...)."""
-    path = latest_checkpoint(run / "checkpoints")
-    if path is None:
-        return
-    try:
-        state = json.loads((path / STATE_FILE).read_text())
-    except (OSError, json.JSONDecodeError) as e:
-        raise DataError(f"{path}: unreadable checkpoint ({e})") from None
-    diffs = []
-    for saved, now, free in (
-        (state.get("model_config") or {}, _json(params), {"device"}),
-        (state.get("config") or {}, _json(train.to_dict()), RESUMABLE_TRAIN_KEYS),
-    ):
-        diffs += [
-            f"{k}: {saved.get(k)!r} -> {now.get(k)!r}"
-            for k in sorted(set(saved) | set(now))
-            if k not in free and saved.get(k) != now.get(k)
-        ]
-    if diffs:
-        raise DataError(
-            f"{path}: the run was started with other settings ({', '.join(diffs)}); resume "
-            f"with the settings of {run / CONFIG_FILE}"
-        )
 
 
 def write_samples(gen: RelGANTextGenerator, path: Path) -> None:

@@ -1,12 +1,13 @@
 """Low-level readers for text tables (CSV, TSV, JSON lines) with errors that name file and row.
 
-Every reader decodes strictly as UTF-8 (a leading byte-order mark is dropped) and remembers
-the line on which each record starts, so that validation errors can say
-``file: row 12 (line 14), column 'text': ...``.
+Every reader decodes strictly as UTF-8 (a leading byte-order mark is dropped; :func:`read_text`
+takes another encoding) and remembers the line on which each record starts, so that
+validation errors can say ``file: row 12 (line 14), column 'text': ...``.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -62,21 +63,51 @@ class Table:
         return [row[j] if j < len(row) else None for row in self.rows]
 
 
-def read_utf8(path: str | Path) -> str:
-    """The whole file as text; invalid UTF-8 names the line and byte offset of the bad byte."""
+def _encoding_label(encoding: str) -> str:
+    """``'UTF-8'`` for any spelling of UTF-8 (the error the text readers have always given),
+    otherwise the encoding as the caller spelled it."""
+    return "UTF-8" if codecs.lookup(encoding).name == "utf-8" else encoding
+
+
+def read_text(path: str | Path, encoding: str = "utf-8") -> str:
+    """The whole file decoded strictly as ``encoding`` (a leading byte-order mark is dropped).
+
+    Raises:
+        DataError: the file is missing, the encoding is unknown, or a byte is invalid in that
+            encoding; the message names the file, line, byte offset and byte, and says how
+            to pass the right encoding (``--encoding latin-1``, ``encoding="latin-1"``).
+    """
     path = Path(path)
+    unknown = DataError(f"{path}: unknown text encoding {encoding!r} (try utf-8, latin-1, cp1252)")
+    try:
+        label = _encoding_label(encoding)
+    except LookupError:
+        raise unknown from None
     if not path.is_file():
         raise DataError(f"{path}: file not found")
     raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode(encoding)
+    except LookupError:  # a codec that is not a text encoding (rot13, base64 ...)
+        raise unknown from None
     except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
+        line = raw[: e.start].decode(encoding, errors="replace").count("\n") + 1
+        fix = (
+            "re-save the file as UTF-8, or pass its encoding (--encoding latin-1 on the "
+            'command line, encoding="latin-1" in Python; cp1252 for Windows exports)'
+            if label == "UTF-8"
+            else 'pass the encoding the file is in (--encoding utf-8, encoding="utf-8" ...)'
+        )
         raise DataError(
-            f"{path}: not valid UTF-8 at line {line}, byte offset {e.start} "
-            f"(byte 0x{raw[e.start]:02x}); re-save the file as UTF-8"
+            f"{path}: not valid {label} at line {line}, byte offset {e.start} "
+            f"(byte 0x{raw[e.start]:02x}); {fix}"
         ) from None
     return text[1:] if text.startswith("\ufeff") else text
+
+
+def read_utf8(path: str | Path) -> str:
+    """The whole file as UTF-8 text: :func:`read_text` with ``encoding="utf-8"``."""
+    return read_text(path, "utf-8")
 
 
 def read_csv(
@@ -123,12 +154,12 @@ def read_csv(
     return Table(path, columns, rows, lines)
 
 
-def read_jsonl(path: str | Path) -> Table:
-    """Read JSON lines (one object per line); columns are the union of keys, in order."""
-    path = Path(path)
+def json_records(text: str, path: Path) -> tuple[list[dict[str, Any]], list[int]]:
+    """The objects of JSON-lines ``text`` (blank lines skipped) and the line of each; a line
+    that is not a JSON object is an error naming ``path`` and the line."""
     records: list[dict[str, Any]] = []
     lines: list[int] = []
-    for lineno, line in enumerate(read_utf8(path).split("\n"), 1):
+    for lineno, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:
@@ -141,6 +172,13 @@ def read_jsonl(path: str | Path) -> Table:
             )
         records.append(obj)
         lines.append(lineno)
+    return records, lines
+
+
+def read_jsonl(path: str | Path) -> Table:
+    """Read JSON lines (one object per line); columns are the union of keys, in order."""
+    path = Path(path)
+    records, lines = json_records(read_utf8(path), path)
     columns: dict[str, None] = {}
     for obj in records:
         columns.update(dict.fromkeys(obj))

@@ -1,0 +1,382 @@
+"""Synthetic account tables: socialgan's TabularGAN against the ``ctgan`` package.
+
+Protocol:
+
+- Adult (section ``adult``; UCI Adult, ``../shared/data/adult``): every synthesizer is fitted
+  on ``adult.data`` (32,561 rows, 14 columns + the label ``Y``; ``?`` kept as a category)
+  and samples as many rows; ``adult.test`` (16,281 rows) is the held-out real data.
+  Synthesizers, in one run, same data, same epochs (``--epochs``, default 300, CTGAN's
+  default), same batch (500) and one torch thread each: socialgan ``TabularGAN`` (its
+  defaults), ``ctgan``'s ``CTGAN`` and ``TVAE`` (0.12.1, defaults; a benchmark-only
+  dependency under the BSL-1.1 licence that the library never imports), independent
+  marginals (each column drawn from its own empirical distribution), and SMOTE-NC
+  (``imbalanced-learn``: new rows interpolated between same-class neighbours).
+- ML efficacy: a gradient-boosting classifier (scikit-learn ``HistGradientBoosting``, native
+  categories, tuned by 3-fold CV AUC over learning rate and leaves) and a logistic regression
+  (one-hot + scaling, C tuned by 3-fold CV) are trained on each synthetic table (or the real
+  training table) and tested on ``adult.test``: F1 of ``>50K`` at 0.5 and ROC AUC. The
+  headline F1 is the mean of the two classifiers' (the CTGAN paper averages its classifiers
+  the same way; its anchors: real 0.669, CTGAN 0.601, TVAE 0.626; SDGym 0.2.2: CTGAN 0.602,
+  TVAE 0.619).
+- Quality: ``sdmetrics`` QualityReport (column shapes, column-pair trends; overall score) and
+  DiagnosticReport (validity, structure) of each synthetic table against ``adult.data``.
+- Privacy, on a common encoding (numbers min-max scaled by the training range, categories
+  one-hot): DCR, the distance from each of 2,000 synthetic rows to its closest training row,
+  beside the same for 2,000 held-out real rows (a synthesizer that copies has a far smaller
+  DCR than the held-out rows); the share of exact copies; and a distance membership attack:
+  2,000 training rows (members) and 2,000 test rows (non-members) scored by minus their
+  distance to the closest synthetic row, ROC AUC (0.5: the samples reveal no membership).
+- Fit and sampling time: process CPU seconds (one torch thread; the transformer and mixture
+  fits included).
+
+Run: ``python benchmarks/tabular.py`` (``--quick``: slices and one epoch, a smoke run;
+``--sections adult`` reruns one section and merges it into the results file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import (  # noqa: E402
+    add_out_option,
+    add_sections_option,
+    machine,
+    machine_line,
+    output_dir,
+    parse_sections,
+    quick_note,
+    run_sections,
+    write_results,
+)
+from socialgan.tabular import TableMetadata, TabularGAN, load_adult  # noqa: E402
+
+SECTIONS = ("adult",)
+SYNTHESIZERS = ("socialgan", "ctgan", "tvae", "marginals", "smote-nc")
+LABEL, POSITIVE = "Y", ">50K"
+ANCHORS = {"real": 0.669, "CTGAN (paper)": 0.601, "TVAE (paper)": 0.626, "CTGAN (SDGym)": 0.602}
+
+
+# ------------------------------------------------------------------ synthesizers
+def fit_sample(
+    name: str, train: pd.DataFrame, epochs: int, batch: int, seed: int
+) -> tuple[pd.DataFrame, float, float]:
+    """``(samples, fit CPU s, sample CPU s)`` of one synthesizer, ``len(train)`` rows."""
+    discrete = [c for c in train.columns if not pd.api.types.is_numeric_dtype(train[c])]
+    n = len(train)
+    c0 = time.process_time()
+    if name == "socialgan":
+        gan = TabularGAN(epochs=epochs, batch_size=batch, seed=seed, progress=False)
+        gan.fit(train)
+        fit_s = time.process_time() - c0
+        c1 = time.process_time()
+        out = gan.sample(n, seed=seed)
+    elif name in ("ctgan", "tvae"):
+        from ctgan import CTGAN, TVAE
+
+        model = (
+            CTGAN(epochs=epochs, batch_size=batch, verbose=False, enable_gpu=False)
+            if name == "ctgan"
+            else TVAE(epochs=epochs, batch_size=batch, enable_gpu=False)
+        )
+        model.set_random_state(seed)
+        model.fit(train, discrete_columns=discrete)
+        fit_s = time.process_time() - c0
+        c1 = time.process_time()
+        out = model.sample(n)
+    elif name == "marginals":
+        rng = np.random.default_rng(seed)
+        fit_s = time.process_time() - c0
+        c1 = time.process_time()
+        out = pd.DataFrame({c: train[c].to_numpy()[rng.integers(0, n, n)] for c in train.columns})
+    elif name == "smote-nc":
+        from imblearn.over_sampling import SMOTENC
+
+        x, y = train.drop(columns=[LABEL]), train[LABEL]
+        cats = [i for i, c in enumerate(x.columns) if c in discrete]
+        counts = y.value_counts()
+        strategy = {k: int(2 * v) for k, v in counts.items()}  # doubles every class
+        sm = SMOTENC(categorical_features=cats, sampling_strategy=strategy, random_state=seed)
+        xs, ys = sm.fit_resample(x, y)
+        fit_s = time.process_time() - c0
+        c1 = time.process_time()
+        new = pd.concat([xs, ys], axis=1).iloc[n:]  # only the interpolated rows
+        out = new.sample(n=min(n, len(new)), random_state=seed).reset_index(drop=True)
+    else:
+        raise ValueError(name)
+    return out[list(train.columns)], fit_s, time.process_time() - c1
+
+
+# ------------------------------------------------------------------ ML efficacy
+def _xy(frame: pd.DataFrame, cats: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    x = frame.drop(columns=[LABEL]).copy()
+    for c in cats:
+        x[c] = x[c].astype(str)
+    return x, (frame[LABEL].astype(str).str.rstrip(".") == POSITIVE).to_numpy(dtype=int)
+
+
+def efficacy(train: pd.DataFrame, test: pd.DataFrame, seed: int, quick: bool) -> dict[str, Any]:
+    """F1 and AUC on the real test rows of a tuned GBM and a tuned logistic regression
+    trained on ``train`` (real or synthetic)."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score, roc_auc_score
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
+    cats = [c for c in test.columns if c != LABEL and not pd.api.types.is_numeric_dtype(test[c])]
+    nums = [c for c in test.columns if c != LABEL and c not in cats]
+    x, y = _xy(train, cats)
+    xt, yt = _xy(test, cats)
+    if len(set(y)) < 2:  # a synthesizer that never writes one class: nothing to learn
+        return {"gbm": {"f1": 0.0, "auc": 0.5}, "lr": {"f1": 0.0, "auc": 0.5}, "f1": 0.0}
+    ordinal = ColumnTransformer(
+        [("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), cats)],
+        remainder="passthrough",
+        verbose_feature_names_out=False,
+    )
+    gbm = make_pipeline(
+        ordinal,
+        HistGradientBoostingClassifier(
+            categorical_features=list(range(len(cats))), random_state=seed
+        ),
+    )
+    onehot = ColumnTransformer(
+        [
+            ("cat", OneHotEncoder(handle_unknown="ignore", min_frequency=5), cats),
+            ("num", StandardScaler(), nums),
+        ]
+    )
+    lr = make_pipeline(onehot, LogisticRegression(max_iter=2000))
+    grids = {
+        "gbm": (
+            gbm,
+            {
+                "histgradientboostingclassifier__learning_rate": [0.05, 0.1],
+                "histgradientboostingclassifier__max_leaf_nodes": [15, 31, 63],
+            },
+        ),
+        "lr": (lr, {"logisticregression__C": [0.1, 1.0, 10.0]}),
+    }
+    out: dict[str, Any] = {}
+    for name, (model, grid) in grids.items():
+        if quick:
+            grid = {k: v[:1] for k, v in grid.items()}
+        search = GridSearchCV(model, grid, cv=3, scoring="roc_auc").fit(x, y)
+        p = search.predict_proba(xt)[:, 1]
+        out[name] = {
+            "f1": float(f1_score(yt, p >= 0.5)),
+            "auc": float(roc_auc_score(yt, p)),
+            "params": {k.split("__")[1]: v for k, v in search.best_params_.items()},
+        }
+    out["f1"] = (out["gbm"]["f1"] + out["lr"]["f1"]) / 2
+    return out
+
+
+# ------------------------------------------------------------------ quality and privacy
+def sdmetrics_scores(real: pd.DataFrame, synth: pd.DataFrame) -> dict[str, float]:
+    from sdmetrics.reports.single_table import DiagnosticReport, QualityReport
+
+    meta = TableMetadata.infer(real, discrete_columns=[LABEL])
+    sdtypes = {"continuous": "numerical", "categorical": "categorical", "boolean": "boolean"}
+    metadata = {"columns": {c.name: {"sdtype": sdtypes.get(c.kind, c.kind)} for c in meta.columns}}
+    q = QualityReport()
+    q.generate(real, synth, metadata, verbose=False)
+    d = DiagnosticReport()
+    d.generate(real, synth, metadata, verbose=False)
+    props = q.get_properties().set_index("Property")["Score"]
+    return {
+        "quality": float(q.get_score()),
+        "column_shapes": float(props.get("Column Shapes", np.nan)),
+        "column_pair_trends": float(props.get("Column Pair Trends", np.nan)),
+        "diagnostic": float(d.get_score()),
+    }
+
+
+def _encode(frames: list[pd.DataFrame], ref: pd.DataFrame) -> list[np.ndarray]:
+    """Numbers min-max scaled by ``ref``, categories one-hot over ``ref``'s values."""
+    parts: list[list[np.ndarray]] = [[] for _ in frames]
+    for c in ref.columns:
+        if pd.api.types.is_numeric_dtype(ref[c]):
+            lo, hi = float(ref[c].min()), float(ref[c].max())
+            for i, f in enumerate(frames):
+                v = pd.to_numeric(f[c], errors="coerce").to_numpy(dtype=float)
+                parts[i].append(((v - lo) / (hi - lo or 1.0))[:, None])
+        else:
+            values = sorted(map(str, ref[c].unique()))
+            for i, f in enumerate(frames):
+                col = f[c].astype(str).to_numpy()
+                parts[i].append((col[:, None] == np.array(values)[None, :]).astype(float))
+    return [np.nan_to_num(np.concatenate(p, axis=1)) for p in parts]
+
+
+def privacy(train: pd.DataFrame, test: pd.DataFrame, synth: pd.DataFrame, seed: int) -> dict:
+    from sklearn.metrics import roc_auc_score
+    from sklearn.neighbors import NearestNeighbors
+
+    rng = np.random.default_rng(seed)
+    k = min(2000, len(synth), len(test), len(train))
+    tr, te, sy = _encode([train, test, synth], train)
+    nn_train = NearestNeighbors(n_neighbors=1).fit(tr)
+    d_syn = nn_train.kneighbors(sy[rng.choice(len(sy), k, replace=False)])[0][:, 0]
+    d_hold = nn_train.kneighbors(te[rng.choice(len(te), k, replace=False)])[0][:, 0]
+    nn_syn = NearestNeighbors(n_neighbors=1).fit(sy)
+    members = tr[rng.choice(len(tr), k, replace=False)]
+    others = te[rng.choice(len(te), k, replace=False)]
+    score = -nn_syn.kneighbors(np.concatenate([members, others]))[0][:, 0]
+    return {
+        "dcr_synthetic_median": float(np.median(d_syn)),
+        "dcr_holdout_median": float(np.median(d_hold)),
+        "exact_copies": float((d_syn < 1e-9).mean()),
+        "holdout_exact_in_train": float((d_hold < 1e-9).mean()),
+        "membership_auc": float(roc_auc_score(np.r_[np.ones(k), np.zeros(k)], score)),
+    }
+
+
+# ------------------------------------------------------------------ the section
+def run_adult(names: list[str], epochs: int, quick: bool, seed: int) -> dict[str, Any]:
+    train, test = load_adult(split="train"), load_adult(split="test")
+    batch = 500
+    if quick:
+        train = train.sample(n=1500, random_state=0).reset_index(drop=True)
+        test = test.sample(n=1000, random_state=0).reset_index(drop=True)
+        batch = 100
+    out: dict[str, Any] = {
+        "n": {"train": len(train), "test": len(test)},
+        "epochs": epochs,
+        "batch_size": batch,
+        "real": {"efficacy": efficacy(train, test, seed, quick)},
+    }
+    print(f"  real: F1 {out['real']['efficacy']['f1']:.4f}", flush=True)
+    out["models"] = {}
+    for name in names:
+        torch.manual_seed(seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            synth, fit_s, sample_s = fit_sample(name, train, epochs, batch, seed)
+            row: dict[str, Any] = {"fit_cpu_s": fit_s, "sample_cpu_s": sample_s}
+            row["efficacy"] = efficacy(synth, test, seed, quick)
+            row.update(sdmetrics_scores(train, synth))
+            row["privacy"] = privacy(train, test, synth, seed)
+        out["models"][name] = row
+        print(
+            f"  {name}: F1 {row['efficacy']['f1']:.4f} quality {row['quality']:.4f} "
+            f"fit {fit_s:.0f} CPU s",
+            flush=True,
+        )
+    return out
+
+
+def summarize(res: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "adult" in res:
+        a, m = res["adult"], res["adult"]["models"]
+        out["adult_f1_real"] = a["real"]["efficacy"]["f1"]
+        for key, name in (("ours", "socialgan"), ("ctgan", "ctgan"), ("tvae", "tvae")):
+            if name in m:
+                out[f"adult_f1_{key}"] = m[name]["efficacy"]["f1"]
+        if "socialgan" in m:
+            out["quality_ours"], out["fit_s_ours"] = (
+                m["socialgan"]["quality"],
+                m["socialgan"]["fit_cpu_s"],
+            )
+        if "ctgan" in m:
+            out["quality_ctgan"], out["fit_s_ctgan"] = (
+                m["ctgan"]["quality"],
+                m["ctgan"]["fit_cpu_s"],
+            )
+    return out
+
+
+def print_tables(out: dict[str, Any], res: dict[str, Any], quick: bool, path: Path) -> None:
+    if "adult" in res:
+        a = res["adult"]
+        print(f"\nAdult: synthetic rows, tested on real adult.test{quick_note(quick)}")
+        print(
+            f"n = {a['n']}; {a['epochs']} epochs, batch {a['batch_size']}, one torch thread; "
+            "F1 of >50K at 0.5 (mean of tuned GBM and LR)."
+        )
+        print(
+            "| data | F1 | GBM F1 | LR F1 | GBM AUC | quality | shapes | pair trends | "
+            "diagnostic | DCR syn / holdout | copies | MIA AUC | fit CPU s | sample CPU s |"
+        )
+        print("|" + "---|" * 15)
+        e = a["real"]["efficacy"]
+        print(
+            f"| real (adult.data) | {e['f1']:.4f} | {e['gbm']['f1']:.4f} | {e['lr']['f1']:.4f} | "
+            f"{e['gbm']['auc']:.4f} | - | - | - | - | - | - | - | - | - |"
+        )
+        for name, r in a["models"].items():
+            e, p = r["efficacy"], r["privacy"]
+            print(
+                f"| {name} | {e['f1']:.4f} | {e['gbm']['f1']:.4f} | {e['lr']['f1']:.4f} | "
+                f"{e['gbm']['auc']:.4f} | {r['quality']:.4f} | {r['column_shapes']:.4f} | "
+                f"{r['column_pair_trends']:.4f} | {r['diagnostic']:.4f} | "
+                f"{p['dcr_synthetic_median']:.3f} / {p['dcr_holdout_median']:.3f} | "
+                f"{p['exact_copies']:.3f} | {p['membership_auc']:.3f} | {r['fit_cpu_s']:.0f} | "
+                f"{r['sample_cpu_s']:.1f} |"
+            )
+        print(
+            "Published F1 (CTGAN paper protocol): "
+            + ", ".join(f"{k} {v}" for k, v in ANCHORS.items())
+        )
+        if "fit_s_ours" in out and "fit_s_ctgan" in out:
+            print(
+                f"Targets: F1 >= 0.64 and above ctgan's ({out.get('adult_f1_ours', 0):.4f} vs "
+                f"{out.get('adult_f1_ctgan', 0):.4f}); quality above ctgan's "
+                f"({out['quality_ours']:.4f} vs {out['quality_ctgan']:.4f}); fit time at most "
+                f"half of ctgan's ({out['fit_s_ours'] / out['fit_s_ctgan']:.2f}x)"
+            )
+    print(machine_line(out["machine"], threads=True))
+    stamps = ", ".join(f"{k} {v['date']} @ {v['commit']}" for k, v in out["sections"].items())
+    print(f"Sections: {stamps}\nresults: {path}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small smoke version on slices")
+    ap.add_argument("--epochs", type=int, default=300, help="epochs of every synthesizer")
+    ap.add_argument(
+        "--synthesizers", default=",".join(SYNTHESIZERS), help="comma-separated synthesizers"
+    )
+    ap.add_argument("--seed", type=int, default=0)
+    add_sections_option(ap, SECTIONS)
+    add_out_option(ap)
+    args = ap.parse_args()
+    args.out = output_dir(args.out, args.quick, "tabular")
+    torch.set_num_threads(1)
+    names = [n.strip() for n in args.synthesizers.split(",") if n.strip()]
+    unknown = [n for n in names if n not in SYNTHESIZERS]
+    if unknown:
+        ap.error(f"unknown synthesizer(s) {unknown}; choose from {', '.join(SYNTHESIZERS)}")
+    sections = parse_sections(args.sections, SECTIONS, ap)
+    epochs = 1 if args.quick else args.epochs
+    t_start = time.perf_counter()
+    runners = {"adult": lambda: run_adult(names, epochs, args.quick, args.seed)}
+    stamp = {"synthesizers": names, "epochs": epochs}
+    res, stamps, merge = run_sections(
+        "tabular", SECTIONS, sections, runners, args.quick, args.out, stamp
+    )
+    out: dict[str, Any] = summarize(res)
+    out["results"], out["sections"], out["machine"] = res, stamps, machine()
+    out["minutes"] = (time.perf_counter() - t_start) / 60
+    if merge:
+        out["merged_sections"] = sections
+    path = write_results("tabular", out, args.quick, args.out)
+    print_tables(out, res, args.quick, path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,6 +1,6 @@
 """Account tables as pandas frames: a user's own file, and the named real tables.
 
-* :func:`read_table` reads a user's CSV, TSV or JSON lines file, decoded strictly (a file in
+* :func:`read_table` (from :mod:`socialgan.tabular.readers`) reads a user's CSV, TSV or JSON lines file, decoded strictly (a file in
   another encoding fails naming the file, line and byte, and says to pass the encoding);
 * :func:`load_twitter_bots` is the Twitter bot / human profile table, cleaned;
 * :func:`load_adult` is UCI Adult, the standard tabular-synthesis benchmark;
@@ -18,11 +18,8 @@ Example:
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
-import sys
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -32,8 +29,9 @@ import numpy as np
 import pandas as pd
 
 from socialgan.errors import DataError
+from socialgan.tabular.readers import parse_csv, read_table, where
 from socialgan.text.data import find_data_dir
-from socialgan.text.readers import JSONL_SUFFIXES, json_records, read_text
+from socialgan.text.readers import read_text
 
 __all__ = [
     "ADULT_COLUMNS",
@@ -79,124 +77,7 @@ ADULT_LABELS = ("<=50K", ">50K")
 _ADULT_FILES = {"train": "adult.data", "test": "adult.test"}
 
 
-# --------------------------------------------------------------------------- a user's file
-
-
-def _record_lines(text: str, path: Path, sep: str, skipinitialspace: bool) -> list[int]:
-    """The line on which each data record starts; a record whose field count differs from
-    the header's is an error naming its line (pandas would pad a short one silently)."""
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    reader = csv.reader(
-        io.StringIO(text, newline=""), delimiter=sep, skipinitialspace=skipinitialspace
-    )
-    header: list[str] | None = None
-    lines: list[int] = []
-    while True:
-        start = reader.line_num + 1
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as e:
-            raise DataError(f"{path}: line {start}: cannot parse ({e})") from None
-        if not record or (len(record) == 1 and not record[0].strip()):
-            continue  # pandas skips blank lines too
-        if header is None:
-            header = [c.strip() for c in record]
-            dupes = sorted({c for c in header if header.count(c) > 1})
-            if dupes:
-                raise DataError(f"{path}: line {start}: duplicate column name(s) {dupes}")
-        elif len(record) != len(header):
-            raise DataError(
-                f"{path}: line {start}: expected {len(header)} fields "
-                f"({', '.join(header)}), found {len(record)}"
-            )
-        else:
-            lines.append(start)
-    if header is None:
-        raise DataError(f"{path}: file is empty (expected a header line)")
-    if not lines:
-        raise DataError(f"{path}: no rows (only a header line)")
-    return lines
-
-
-def _parse_csv(
-    text: str,
-    path: Path,
-    sep: str = ",",
-    *,
-    skipinitialspace: bool = False,
-    dtype: Any = None,
-) -> tuple[pd.DataFrame, list[int]]:
-    """Parse decoded CSV text; returns the frame and the line each row starts on.
-
-    Only empty fields are missing (``keep_default_na=False``): a screen name ``NA`` or
-    ``null`` is a value, not a gap.
-    """
-    lines = _record_lines(text, path, sep, skipinitialspace)
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=sep,
-            keep_default_na=False,
-            na_values=[""],
-            skipinitialspace=skipinitialspace,
-            dtype=dtype,
-        )
-    except (pd.errors.ParserError, ValueError) as e:
-        m = re.search(r"line (\d+)", str(e))
-        where = f"line {m.group(1)}: " if m else ""
-        raise DataError(f"{path}: {where}cannot parse ({e})") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    if len(frame) != len(lines):  # the two parsers disagree: report it rather than guess
-        raise DataError(f"{path}: found {len(lines)} records but pandas read {len(frame)} rows")
-    return frame, lines
-
-
-def _parse_jsonl(text: str, path: Path) -> pd.DataFrame:
-    records, _ = json_records(text, path)
-    if not records:
-        raise DataError(f"{path}: no rows (no JSON object in the file)")
-    return pd.DataFrame.from_records(records)
-
-
-def read_table(
-    path: str | Path, *, encoding: str = "utf-8", sep: str | None = None
-) -> pd.DataFrame:
-    """Read a CSV (``,``), TSV (``.tsv``/``.tab``: tab) or JSON lines file into a frame.
-
-    Args:
-        path: the file. ``.jsonl``/``.ndjson``/``.json`` are read as JSON lines (one object
-            per line; the columns are the union of the keys), anything else as delimited text
-            with a header line.
-        encoding: the file's text encoding, decoded strictly. Default ``"utf-8"``; a file
-            in another one fails naming the line and byte (pass ``encoding="latin-1"`` ...).
-        sep: the field separator of a delimited file; default from the suffix. Ignored for
-            JSON lines.
-
-    Returns:
-        The table; pandas infers the column types. Empty fields are missing (NaN); the
-        strings ``NA``, ``null`` and the like are kept as values.
-
-    Raises:
-        DataError: missing file, undecodable byte, a record with the wrong number of fields,
-            invalid JSON, or no rows; the message names the file and line.
-    """
-    path = Path(path)
-    text = read_text(path, encoding)
-    suffix = path.suffix.lower()
-    if suffix in JSONL_SUFFIXES:
-        return _parse_jsonl(text, path)
-    if sep is None:
-        sep = "\t" if suffix in (".tsv", ".tab") else ","
-    return _parse_csv(text, path, sep)[0]
-
-
 # --------------------------------------------------------------------------- twitter_bots
-
-
-def _where(path: Path, lines: list[int], i: int, column: str) -> str:
-    return f"{path}: row {i + 1} (line {lines[i]}), column {column!r}"
 
 
 def _unquote(value: Any) -> Any:
@@ -252,7 +133,7 @@ def _parse_created_at(raw: pd.Series, path: Path, lines: list[int]) -> pd.Series
     if len(bad):
         i = int(bad[0])
         raise DataError(
-            f"{_where(path, lines, i, 'created_at')}: cannot read the date {raw.iloc[i]!r}; "
+            f"{where(path, lines, i, 'created_at')}: cannot read the date {raw.iloc[i]!r}; "
             "expected 'Sat Oct 17 22:35:31 +0000 2015' or '13/03/2017 22:21'"
         )
     return out.astype("datetime64[ns]")
@@ -266,7 +147,7 @@ def _parse_bools(raw: pd.Series, column: str, path: Path, lines: list[int]) -> p
     if len(bad):
         i = int(bad[0])
         raise DataError(
-            f"{_where(path, lines, i, column)}: expected TRUE or FALSE, found {raw.iloc[i]!r}"
+            f"{where(path, lines, i, column)}: expected TRUE or FALSE, found {raw.iloc[i]!r}"
         )
     return values.astype("boolean" if values.isna().any() else bool)
 
@@ -277,14 +158,12 @@ def _parse_counts(raw: pd.Series, column: str, path: Path, lines: list[int]) -> 
     good = s.str.fullmatch(r"\d+").fillna(False).astype(bool).to_numpy()
     if not good.all():
         i = int(np.flatnonzero(~good)[0])
-        raise DataError(
-            f"{_where(path, lines, i, column)}: expected a count, found {raw.iloc[i]!r}"
-        )
+        raise DataError(f"{where(path, lines, i, column)}: expected a count, found {raw.iloc[i]!r}")
     return s.astype("int64")
 
 
 def _read_twitter_file(path: Path, label: int) -> pd.DataFrame:
-    frame, lines = _parse_csv(read_text(path, TWITTER_BOTS_ENCODING), path, dtype=str)
+    frame, lines = parse_csv(read_text(path, TWITTER_BOTS_ENCODING), path, dtype=str)
     needed = _TWITTER_COLUMNS + TWITTER_BOOL_COLUMNS + TWITTER_TEXT_COLUMNS
     missing = [c for c in needed if c not in frame.columns]
     if missing:
@@ -306,7 +185,7 @@ def _read_twitter_file(path: Path, label: int) -> pd.DataFrame:
     wrong = np.flatnonzero(frame["bot"].str.strip().to_numpy() != str(label))
     if len(wrong):
         i = int(wrong[0])
-        raise DataError(f"{_where(path, lines, i, 'bot')}: expected {label} in this file")
+        raise DataError(f"{where(path, lines, i, 'bot')}: expected {label} in this file")
     out["bot"] = np.full(len(out), label, dtype=np.int64)
     return out
 
@@ -373,7 +252,7 @@ def _read_adult_file(path: Path) -> pd.DataFrame:
     text = read_text(path)
     if text.startswith("|"):  # the UCI adult.test begins with "|1x3 Cross validator"
         text = "\n" + text.split("\n", 1)[-1]  # a blank line keeps the line numbers
-    frame, lines = _parse_csv(text, path, skipinitialspace=True)
+    frame, lines = parse_csv(text, path, skipinitialspace=True)
     if tuple(frame.columns) != ADULT_COLUMNS:
         raise DataError(
             f"{path}: expected the columns {list(ADULT_COLUMNS)}, found {list(frame.columns)}"
@@ -383,7 +262,7 @@ def _read_adult_file(path: Path) -> pd.DataFrame:
     if len(bad):
         i = int(bad[0])
         raise DataError(
-            f"{_where(path, lines, i, 'Y')}: expected <=50K or >50K, found {frame['Y'].iloc[i]!r}"
+            f"{where(path, lines, i, 'Y')}: expected <=50K or >50K, found {frame['Y'].iloc[i]!r}"
         )
     for column in ADULT_INTEGER_COLUMNS:
         values = pd.to_numeric(frame[column], errors="coerce")
@@ -391,7 +270,7 @@ def _read_adult_file(path: Path) -> pd.DataFrame:
         if not good.all():
             i = int(np.flatnonzero(~good)[0])
             raise DataError(
-                f"{_where(path, lines, i, column)}: expected a whole number, "
+                f"{where(path, lines, i, column)}: expected a whole number, "
                 f"found {frame[column].iloc[i]!r}"
             )
         frame[column] = values.astype("int64")

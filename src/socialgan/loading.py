@@ -56,6 +56,7 @@ MODEL_TYPES: dict[str, str] = {
         "socialgan.image.detect.discriminator:DiscriminatorDetector"
     ),
     "socialgan.image.SpectralDetector": "socialgan.image.detect.spectral:SpectralDetector",
+    "socialgan.tabular.AccountDetector": "socialgan.tabular.detect:AccountDetector",
     "socialgan.tabular.TabularGAN": "socialgan.tabular.gan:TabularGAN",
     "socialgan.text.CharCNNDetector": "socialgan.text.detect.neural:CharCNNDetector",
     "socialgan.textgen.MLETextGenerator": "socialgan.text.generate.mle:MLETextGenerator",

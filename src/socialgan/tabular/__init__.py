@@ -17,6 +17,7 @@ from socialgan.tabular.data import (
     load_twitter_bots,
     read_table,
 )
+from socialgan.tabular.detect import AccountDetector
 from socialgan.tabular.gan import TabularGAN
 from socialgan.tabular.metadata import ColumnMeta, TableMetadata
 from socialgan.tabular.transformer import TableTransformer
@@ -24,6 +25,7 @@ from socialgan.tabular.transformer import TableTransformer
 __all__ = [
     "LABEL_COLUMNS",
     "NAMED_TABLES",
+    "AccountDetector",
     "ColumnMeta",
     "TableMetadata",
     "TableTransformer",

@@ -1,8 +1,10 @@
-"""``socialgan accounts``: synthesize account tables (and, later, detect fake accounts).
+"""``socialgan accounts``: synthesize account tables and detect fake accounts.
 
 ``fit`` trains a :class:`~socialgan.tabular.gan.TabularGAN` on a named table
 (``twitter-bots``, ``adult``) or a CSV/JSONL file and saves it; ``sample`` writes rows of a
-saved model to CSV, optionally all of one class (``--condition bot=1``).
+saved model to CSV, optionally all of one class (``--condition bot=1``). ``detect-train``
+cross-validates and trains an :class:`~socialgan.tabular.detect.AccountDetector`;
+``detect`` prints one moderation record per account of a file.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from socialgan.config_io import dump, resolve
 from socialgan.errors import DataError
 
 app = typer.Typer(
-    help="Account tables: train a tabular GAN, sample synthetic accounts.",
+    help="Account tables: train a tabular GAN, sample synthetic accounts, detect bots.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -137,3 +139,100 @@ def sample(
     frame.to_csv(tmp, index=False)
     tmp.replace(output)
     typer.echo(f"{len(frame):,} rows -> {output}", err=True)
+
+
+@app.command("detect-train")
+@user_errors
+def detect_train(
+    data: str = typer.Option(..., "--data", "-d", help=_DATA_HELP),
+    out: Path = typer.Option(..., "--out", "-o", help="Model folder to write."),
+    encoding: str = typer.Option("utf-8", help="Text encoding of a user file (e.g. latin-1)."),
+    label_column: str = typer.Option(
+        None, "--label-column", help="Label column (default: the named table's, else bot)."
+    ),
+    positive_label: str = typer.Option("1", help="The label of bots / fake accounts."),
+    model: str = typer.Option("gbm", "--model", "-m", help="gbm (LightGBM) or mlp (PyTorch)."),
+    class_weight: str = typer.Option("none", help="none or balanced (weights n / (2 n_class))."),
+    folds: int = typer.Option(5, help="Stratified CV folds reported before the fit (0: none)."),
+    seed: int = typer.Option(0, help="Same seed, same model and folds."),
+) -> None:
+    """Train a bot / fake-account detector on DATA and save it to OUT.
+
+    Prints the stratified K-fold CV accuracy, F1 and ROC AUC on DATA first, then fits on
+    all of it; the metrics go into the model card.
+    """
+    from socialgan.checks import check_choice
+    from socialgan.tabular.data import LABEL_COLUMNS, load_table
+    from socialgan.tabular.detect import AccountDetector, cross_validate
+
+    kind = check_choice("--model", model, ("gbm", "mlp"))
+    weight = check_choice("--class-weight", class_weight, ("none", "balanced"))
+    if folds == 1 or folds < 0:
+        raise DataError(f"--folds: expected 0 (no CV) or at least 2, got {folds}")
+    ensure_writable_dir(out, "--out")
+    frame = load_table(data, encoding=encoding)
+    label = label_column or LABEL_COLUMNS.get(data.partition(":")[0], "bot")
+    typer.echo(f"data: {data}, {len(frame):,} rows x {frame.shape[1]} columns", err=True)
+    det = AccountDetector(
+        kind,
+        label_column=label,
+        positive_label=_typed_label(frame, label, positive_label),
+        class_weight=None if weight == "none" else weight,
+        seed=seed,
+    )
+    metrics: dict[str, Any] = {}
+    if folds:
+        metrics = cross_validate(det, frame, folds=folds, seed=seed, progress=None)
+        typer.echo(
+            f"{folds}-fold CV: accuracy {metrics['cv_accuracy']:.4f} "
+            f"(+/- {metrics['cv_accuracy_std']:.4f}), F1 {metrics['cv_f1']:.4f}, "
+            f"ROC AUC {metrics['cv_roc_auc']:.4f}"
+        )
+    det.fit(frame)
+    det.save_pretrained(out, metrics=metrics, data=f"{data} ({len(frame):,} rows)")
+    typer.echo(f"model: {out} (socialgan accounts detect {out} accounts.jsonl)")
+
+
+def _typed_label(frame: Any, column: str, text: str) -> Any:
+    """``--positive-label`` as the label column's type: ``"1"`` -> ``1`` for 0/1 labels."""
+    import pandas as pd
+
+    if column in frame.columns and pd.api.types.is_numeric_dtype(frame[column].dtype):
+        try:
+            number = float(text)
+        except ValueError:
+            return text
+        return int(number) if number.is_integer() else number
+    return text
+
+
+@app.command("detect")
+@user_errors
+def detect(
+    model_dir: Path = typer.Argument(..., help="Folder written by `accounts detect-train`."),
+    accounts: Path = typer.Argument(..., help="Accounts to score: CSV, TSV or JSON lines."),
+    encoding: str = typer.Option("utf-8", help="Text encoding of the file (e.g. latin-1)."),
+    threshold: float = typer.Option(
+        None, "--threshold", "-t", help="Flag at p(bot) >= this (default: the model's)."
+    ),
+) -> None:
+    """Score accounts; prints one JSON moderation record per row.
+
+    {"screen_name" (or "row"), "flagged", "categories": {"bot"}, "category_scores": {"bot"},
+    "model", "thresholds"}.
+    """
+    import json
+
+    from socialgan.loading import load
+    from socialgan.tabular.data import read_table
+
+    det = load(model_dir, expect="socialgan.tabular.AccountDetector")
+    frame = read_table(accounts, encoding=encoding)
+    records = det.moderate(frame, threshold)
+    names = frame["screen_name"].tolist() if "screen_name" in frame.columns else None
+    for i, record in enumerate(records):
+        if names is None:
+            head: dict[str, Any] = {"row": i + 1}
+        else:
+            head = {"screen_name": names[i] if isinstance(names[i], str) else None}
+        typer.echo(json.dumps({**head, **record}))

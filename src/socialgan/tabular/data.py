@@ -1,7 +1,8 @@
 """Account tables as pandas frames: a user's own file, and the named real tables.
 
-* :func:`read_table` (from :mod:`socialgan.tabular.readers`) reads a user's CSV, TSV or JSON lines file, decoded strictly (a file in
-  another encoding fails naming the file, line and byte, and says to pass the encoding);
+* :func:`read_table` (from :mod:`socialgan.tabular.readers`) reads a user's CSV, TSV or
+  JSON lines file, decoded strictly (a file in another encoding fails naming the file,
+  line and byte, and says to pass the encoding);
 * :func:`load_twitter_bots` is the Twitter bot / human profile table, cleaned;
 * :func:`load_adult` is UCI Adult, the standard tabular-synthesis benchmark;
 * :func:`load_table` takes a name from :data:`NAMED_TABLES` or a file path (what the CLI

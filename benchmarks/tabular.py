@@ -34,6 +34,22 @@ Protocol:
   ``mlp``, and of the reference baseline, a random forest (500 trees, seed 0) on the five
   counts and four flags, on the same folds: accuracy and F1 at 0.5, ROC AUC, mean and std
   over folds; fit CPU seconds over all folds.
+- Imbalance (section ``imbalance``; the same cleaned ``twitter_bots``): 5-fold stratified CV
+  (shuffled, seed 0). In each training fold the bots are subsampled (seeded by seed, fold
+  and ratio; the same rows for every method) to 5%, 10% and 25% of the training rows; the
+  humans are all kept and the test fold is untouched (its natural ~47% bots). Methods, each
+  ending in ``AccountDetector("gbm")`` with its defaults: none; class weights
+  (``class_weight="balanced"``); SMOTE-NC to 50% bots (``socialgan.tabular.oversample``:
+  imbalanced-learn's ``SMOTENC``, 5 neighbours, on the numbers, dates, flags and ``lang``;
+  the text and id columns of each new row copied from its nearest real bot); TabularGAN
+  oversampling to 50% (its defaults, batch 500, but ``--imbalance-epochs``, default 300,
+  fitted on the subsampled training fold, both classes, sampled with ``conditions={"bot":
+  1}``; text copied the same way); and the same GAN rows with their text left missing (an
+  ablation that shares the GAN fit). F1 at 0.5 and PR-AUC (average precision) on the test
+  folds, mean +- std over folds; per ratio, the winner by mean F1 (and by PR-AUC), with its
+  paired per-fold F1 margin over the runner-up; ``imbalance_best_method``: the best mean F1
+  over the three ratios. CPU seconds per method: oversampling (the GAN fit included, for both
+  GAN rows) and the detector fits, over all folds and ratios.
 
 Run: ``python benchmarks/tabular.py`` (``--quick``: slices and one epoch, a smoke run;
 ``--sections adult`` reruns one section and merges it into the results file).
@@ -66,10 +82,12 @@ from common import (  # noqa: E402
 )
 from socialgan.tabular import TableMetadata, TabularGAN, load_adult  # noqa: E402
 
-SECTIONS = ("adult", "bots")
+SECTIONS = ("adult", "bots", "imbalance")
 SYNTHESIZERS = ("socialgan", "ctgan", "tvae", "marginals", "smote-nc")
 LABEL, POSITIVE = "Y", ">50K"
 ANCHORS = {"real": 0.669, "CTGAN (paper)": 0.601, "TVAE (paper)": 0.626, "CTGAN (SDGym)": 0.602}
+IMBALANCE_RATIOS = (0.05, 0.10, 0.25)
+IMBALANCE_METHODS = ("none", "class weights", "smote-nc", "gan", "gan, text missing")
 
 
 # ------------------------------------------------------------------ synthesizers
@@ -291,6 +309,127 @@ def run_bots(quick: bool, seed: int) -> dict[str, Any]:
     return out
 
 
+# ------------------------------------------------------------------ imbalance
+def subsample_bots(train: pd.DataFrame, ratio: float, seed: list[int]) -> pd.DataFrame:
+    """``train`` with all its humans and as many of its bots (drawn with ``seed``) as make
+    ``ratio`` of the rows, in the original row order."""
+    bots = np.flatnonzero(train["bot"].to_numpy() == 1)
+    humans = len(train) - len(bots)
+    keep = min(len(bots), max(2, round(ratio * humans / (1 - ratio))))
+    chosen = np.random.default_rng(seed).choice(bots, keep, replace=False)
+    mask = train["bot"].to_numpy() == 0
+    mask[chosen] = True
+    return train[mask]
+
+
+def imbalance_fold(
+    train: pd.DataFrame, test: pd.DataFrame, epochs: int, batch: int, seed: int
+) -> dict[str, dict[str, float]]:
+    """Every method of the study on one subsampled training fold: F1 at 0.5, PR-AUC on
+    ``test`` and CPU seconds."""
+    from sklearn.metrics import average_precision_score, f1_score
+
+    from socialgan.tabular import AccountDetector
+    from socialgan.tabular.oversample import fit_synthesizer, oversample
+
+    y = test["bot"].to_numpy()
+    out: dict[str, dict[str, float]] = {}
+    gan_fit_s, gan = 0.0, None
+    for method in IMBALANCE_METHODS:
+        c0 = time.process_time()
+        weights = "balanced" if method == "class weights" else None
+        rows = train
+        if method == "smote-nc":
+            rows = oversample(train, "bot", method="smote-nc", seed=seed)
+        elif method.startswith("gan"):
+            if gan is None:
+                gan = fit_synthesizer(train, "bot", seed=seed, epochs=epochs, batch_size=batch)
+                gan_fit_s = time.process_time() - c0
+            text = "missing" if method == "gan, text missing" else "neighbour"
+            rows = oversample(train, "bot", method="gan", synthesizer=gan, seed=seed, text=text)
+        det = AccountDetector("gbm", seed=seed, class_weight=weights).fit(rows)
+        p = det.category_score(test)
+        out[method] = {
+            "f1": float(f1_score(y, p >= 0.5, zero_division=0.0)),
+            "pr_auc": float(average_precision_score(y, p)),
+            "cpu_s": time.process_time() - c0 + (gan_fit_s if method == "gan, text missing" else 0),
+            "train_rows": len(rows),
+        }
+    return out
+
+
+def run_imbalance(quick: bool, seed: int, epochs: int) -> dict[str, Any]:
+    from sklearn.model_selection import StratifiedKFold
+
+    from socialgan.tabular import load_twitter_bots
+
+    frame = load_twitter_bots()
+    folds, ratios, batch = 5, IMBALANCE_RATIOS, 500
+    if quick:
+        frame = frame.sample(n=800, random_state=0).reset_index(drop=True)
+        folds, ratios, batch = 2, (0.10, 0.25), 100
+    y = frame["bot"].to_numpy()
+    per: dict[str, dict[str, dict[str, list[float]]]] = {
+        f"{r:.2f}": {m: {} for m in IMBALANCE_METHODS} for r in ratios
+    }
+    kept: dict[str, list[int]] = {f"{r:.2f}": [] for r in ratios}
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for fold, (tr, te) in enumerate(splitter.split(np.zeros(len(y)), y)):
+        for ratio in ratios:
+            key = f"{ratio:.2f}"
+            train = subsample_bots(frame.iloc[tr], ratio, [seed, fold, round(ratio * 1000)])
+            kept[key].append(int(train["bot"].sum()))
+            torch.manual_seed(seed)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                scores = imbalance_fold(train, frame.iloc[te], epochs, batch, seed)
+            for method, row in scores.items():
+                for k, v in row.items():
+                    per[key][method].setdefault(k, []).append(v)
+            line = ", ".join(f"{m} {r['f1']:.3f}" for m, r in scores.items())
+            print(f"  fold {fold + 1}/{folds}, bots {ratio:.0%}: F1 {line}", flush=True)
+    results: dict[str, Any] = {}
+    for key, methods in per.items():
+        rows: dict[str, Any] = {}
+        for method, v in methods.items():
+            rows[method] = {
+                "f1": float(np.mean(v["f1"])),
+                "f1_std": float(np.std(v["f1"])),
+                "pr_auc": float(np.mean(v["pr_auc"])),
+                "pr_auc_std": float(np.std(v["pr_auc"])),
+                "cpu_s": float(np.sum(v["cpu_s"])),
+                "train_rows": float(np.mean(v["train_rows"])),
+                "f1_folds": v["f1"],
+                "pr_auc_folds": v["pr_auc"],
+            }
+        ranked = sorted(rows, key=lambda m: -rows[m]["f1"])
+        margin = np.subtract(rows[ranked[0]]["f1_folds"], rows[ranked[1]]["f1_folds"])
+        results[key] = {
+            "bots_kept": float(np.mean(kept[key])),
+            "methods": rows,
+            "winner_f1": ranked[0],
+            "runner_up_f1": ranked[1],
+            "margin_f1": float(margin.mean()),
+            "margin_f1_std": float(margin.std()),
+            "winner_pr_auc": max(rows, key=lambda m: rows[m]["pr_auc"]),
+        }
+    mean_f1 = {
+        m: float(np.mean([results[k]["methods"][m]["f1"] for k in results]))
+        for m in IMBALANCE_METHODS
+    }
+    return {
+        "n": len(frame),
+        "bots": int(y.sum()),
+        "folds": folds,
+        "ratios": list(ratios),
+        "epochs": epochs,
+        "batch_size": batch,
+        "ratios_results": results,
+        "mean_f1": mean_f1,
+        "best_method": max(mean_f1, key=lambda m: mean_f1[m]),
+    }
+
+
 # ------------------------------------------------------------------ the section
 def run_adult(names: list[str], epochs: int, quick: bool, seed: int) -> dict[str, Any]:
     train, test = load_adult(split="train"), load_adult(split="test")
@@ -343,6 +482,14 @@ def summarize(res: dict[str, Any]) -> dict[str, Any]:
                 m["ctgan"]["quality"],
                 m["ctgan"]["fit_cpu_s"],
             )
+    if "imbalance" in res:
+        i = res["imbalance"]
+        out["imbalance_best_method"] = i["best_method"]
+        out["imbalance_winners"] = {k: r["winner_f1"] for k, r in i["ratios_results"].items()}
+        out["imbalance_winners_pr_auc"] = {
+            k: r["winner_pr_auc"] for k, r in i["ratios_results"].items()
+        }
+        out["imbalance_mean_f1"] = i["mean_f1"]
     return out
 
 
@@ -398,9 +545,47 @@ def print_tables(out: dict[str, Any], res: dict[str, Any], quick: bool, path: Pa
                 f"{r['cv_roc_auc_std']:.4f} | {r['fit_cpu_s']:.1f} |"
             )
         print("Target: accuracy >= 0.95 (AccountDetector gbm).")
+    if "imbalance" in res:
+        print_imbalance(res["imbalance"], quick)
     print(machine_line(out["machine"], threads=True))
     stamps = ", ".join(f"{k} {v['date']} @ {v['commit']}" for k, v in out["sections"].items())
     print(f"Sections: {stamps}\nresults: {path}")
+
+
+def print_imbalance(i: dict[str, Any], quick: bool) -> None:
+    results = i["ratios_results"]
+    print(
+        f"\ntwitter_bots, imbalance: bots subsampled in the training folds, "
+        f"{i['folds']}-fold stratified CV{quick_note(quick)}"
+    )
+    kept = ", ".join(
+        f"{float(k):.0%}: {r['bots_kept']:.0f} bots of {r['methods']['none']['train_rows']:.0f}"
+        for k, r in results.items()
+    )
+    print(
+        f"n = {i['n']} accounts ({i['bots']} bots); training rows per fold ({kept}); test folds "
+        f"untouched. AccountDetector gbm; oversampling to 50% bots; TabularGAN epochs "
+        f"{i['epochs']}, batch {i['batch_size']}. F1 at 0.5 and PR-AUC, mean +- std over folds."
+    )
+    head = " | ".join(f"F1 @{float(k):.0%} | PR-AUC @{float(k):.0%}" for k in results)
+    print(f"| method | {head} | mean F1 | CPU s |")
+    print("|---" * (2 * len(results) + 3) + "|")
+    for m in IMBALANCE_METHODS:
+        cells = " | ".join(
+            f"{r['methods'][m]['f1']:.4f} +- {r['methods'][m]['f1_std']:.4f} | "
+            f"{r['methods'][m]['pr_auc']:.4f} +- {r['methods'][m]['pr_auc_std']:.4f}"
+            for r in results.values()
+        )
+        cpu = sum(r["methods"][m]["cpu_s"] for r in results.values())
+        print(f"| {m} | {cells} | {i['mean_f1'][m]:.4f} | {cpu:.1f} |")
+    for k, r in results.items():
+        print(
+            f"Bots {float(k):.0%}: {r['winner_f1']} wins on F1 "
+            f"({r['methods'][r['winner_f1']]['f1']:.4f}, {r['margin_f1']:+.4f} over "
+            f"{r['runner_up_f1']}, paired fold std {r['margin_f1_std']:.4f}); "
+            f"best PR-AUC: {r['winner_pr_auc']}."
+        )
+    print(f"Best over the ratios (mean F1): {i['best_method']}.")
 
 
 def main() -> int:
@@ -409,6 +594,12 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=300, help="epochs of every synthesizer")
     ap.add_argument(
         "--synthesizers", default=",".join(SYNTHESIZERS), help="comma-separated synthesizers"
+    )
+    ap.add_argument(
+        "--imbalance-epochs",
+        type=int,
+        default=300,
+        help="TabularGAN epochs of the imbalance section's oversampling (default 300)",
     )
     ap.add_argument("--seed", type=int, default=0)
     add_sections_option(ap, SECTIONS)
@@ -422,12 +613,14 @@ def main() -> int:
         ap.error(f"unknown synthesizer(s) {unknown}; choose from {', '.join(SYNTHESIZERS)}")
     sections = parse_sections(args.sections, SECTIONS, ap)
     epochs = 1 if args.quick else args.epochs
+    imbalance_epochs = 1 if args.quick else args.imbalance_epochs
     t_start = time.perf_counter()
     runners = {
         "adult": lambda: run_adult(names, epochs, args.quick, args.seed),
         "bots": lambda: run_bots(args.quick, args.seed),
+        "imbalance": lambda: run_imbalance(args.quick, args.seed, imbalance_epochs),
     }
-    stamp = {"synthesizers": names, "epochs": epochs}
+    stamp = {"synthesizers": names, "epochs": epochs, "imbalance_epochs": imbalance_epochs}
     res, stamps, merge = run_sections(
         "tabular", SECTIONS, sections, runners, args.quick, args.out, stamp
     )

@@ -20,6 +20,7 @@ from socialgan.tabular.data import (
 from socialgan.tabular.detect import AccountDetector
 from socialgan.tabular.gan import TabularGAN
 from socialgan.tabular.metadata import ColumnMeta, TableMetadata
+from socialgan.tabular.oversample import oversample
 from socialgan.tabular.transformer import TableTransformer
 
 __all__ = [
@@ -33,5 +34,6 @@ __all__ = [
     "load_adult",
     "load_table",
     "load_twitter_bots",
+    "oversample",
     "read_table",
 ]

@@ -91,7 +91,8 @@ class SentenceEncoder:
         batch_size: texts per forward pass (default 64).
         max_tokens: truncation length in word pieces (default 128; tweets are far shorter).
         threads: torch threads while encoding (default: leave torch's setting).
-        progress: show a tqdm bar for more than ``batch_size`` texts (default True).
+        progress: a tqdm bar for more than ``batch_size`` texts: None (default) shows it on a
+            terminal only, so logs stay plain; True always; False never.
     """
 
     def __init__(
@@ -99,7 +100,7 @@ class SentenceEncoder:
         batch_size: int = 64,
         max_tokens: int = 128,
         threads: int | None = None,
-        progress: bool = True,
+        progress: bool | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -130,10 +131,13 @@ class SentenceEncoder:
         order = np.argsort([len(t) for t in texts], kind="stable")
         out = np.zeros((len(texts), EMBED_DIM), dtype=np.float32)
         starts = range(0, len(texts), self.batch_size)
-        if self.progress and len(texts) > self.batch_size:
+        if self.progress is not False and len(texts) > self.batch_size:
             from tqdm.auto import tqdm
 
-            starts = tqdm(starts, desc="MiniLM embeddings", unit="batch", leave=False)
+            disable = None if self.progress is None else False  # None: only on a terminal
+            starts = tqdm(
+                starts, desc="MiniLM embeddings", unit="batch", leave=False, disable=disable
+            )
         with torch_threads(self.threads):
             for s in starts:
                 idx = order[s : s + self.batch_size]

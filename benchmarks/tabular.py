@@ -482,6 +482,11 @@ def summarize(res: dict[str, Any]) -> dict[str, Any]:
                 m["ctgan"]["quality"],
                 m["ctgan"]["fit_cpu_s"],
             )
+    if "bots" in res:
+        out["bots_10fold_accuracy"] = res["bots"]["models"]["gbm"]["cv_accuracy"]
+        out["bots_10fold_accuracy_baseline"] = res["bots"]["models"][
+            "random forest (counts + flags)"
+        ]["cv_accuracy"]
     if "imbalance" in res:
         i = res["imbalance"]
         out["imbalance_best_method"] = i["best_method"]

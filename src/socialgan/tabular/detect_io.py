@@ -34,6 +34,7 @@ from socialgan.loading import (
 )
 from socialgan.tabular.detect_mlp import AccountMLP
 from socialgan.tabular.features import AccountFeatures
+from socialgan.text.detect.model_card import metrics_section
 
 __all__ = [
     "FORMAT_VERSION",
@@ -182,10 +183,6 @@ def _read_mlp(det: Any, path: Path, n_features: int) -> None:
     det.training_ = {}
 
 
-def _format(value: Any) -> str:
-    return f"{value:.4f}" if isinstance(value, float) else str(value)
-
-
 def write_card(path: Path, config: dict[str, Any]) -> Path:
     """The ``README.md`` of a saved account detector (``config`` as in ``config.json``)."""
     params = config["params"]
@@ -224,12 +221,7 @@ def write_card(path: Path, config: dict[str, Any]) -> Path:
         "",
         "## Metrics",
     ]
-    metrics = config.get("metrics") or {}
-    if metrics:
-        lines += ["| metric | value |", "|---|---|"]
-        lines += [f"| {k} | {_format(v)} |" for k, v in metrics.items()]
-    else:
-        lines.append("None recorded.")
+    lines += metrics_section(config.get("metrics"))
     lines += [
         "",
         "## Intended use",

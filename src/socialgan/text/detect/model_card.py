@@ -33,6 +33,16 @@ def _format_metric(value: Any) -> str:
     return str(value)
 
 
+def metrics_section(metrics: dict[str, Any] | None) -> list[str]:
+    """A card's Metrics section body: a ``| metric | value |`` table (floats to 4 places),
+    or "None recorded."."""
+    if not metrics:
+        return ["None recorded."]
+    return ["| metric | value |", "|---|---|"] + [
+        f"| {k} | {_format_metric(v)} |" for k, v in metrics.items()
+    ]
+
+
 def write_card(
     path: str | Path, config: dict[str, Any], model: str, limits: str, also_use: str = ""
 ) -> Path:
@@ -54,12 +64,7 @@ def write_card(
         "",
         "## Metrics",
     ]
-    metrics = config.get("metrics") or {}
-    if metrics:
-        lines += ["| metric | value |", "|---|---|"]
-        lines += [f"| {k} | {_format_metric(v)} |" for k, v in metrics.items()]
-    else:
-        lines.append("None recorded.")
+    lines += metrics_section(config.get("metrics"))
     cls_name = config["model_type"].rsplit(".", 1)[-1]
     lines += [
         "",

@@ -4,17 +4,15 @@ parser)."""
 
 from __future__ import annotations
 
-import csv
 import io
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from socialgan.errors import DataError
-from socialgan.text.readers import JSONL_SUFFIXES, json_records, read_text
+from socialgan.text.readers import JSONL_SUFFIXES, csv_records, json_records, read_text
 
 __all__ = ["parse_csv", "read_table", "where"]
 
@@ -22,22 +20,10 @@ __all__ = ["parse_csv", "read_table", "where"]
 def _record_lines(text: str, path: Path, sep: str, skipinitialspace: bool) -> list[int]:
     """The line on which each data record starts; a record whose field count differs from
     the header's is an error naming its line (pandas would pad a short one silently)."""
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    reader = csv.reader(
-        io.StringIO(text, newline=""), delimiter=sep, skipinitialspace=skipinitialspace
-    )
     header: list[str] | None = None
     lines: list[int] = []
-    while True:
-        start = reader.line_num + 1
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as e:
-            raise DataError(f"{path}: line {start}: cannot parse ({e})") from None
-        if not record or (len(record) == 1 and not record[0].strip()):
-            continue  # pandas skips blank lines too
+    # blank lines are skipped, as pandas skips them
+    for start, record in csv_records(text, path, delimiter=sep, skipinitialspace=skipinitialspace):
         if header is None:
             header = [c.strip() for c in record]
             dupes = sorted({c for c in header if header.count(c) > 1})

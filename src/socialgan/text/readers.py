@@ -13,7 +13,7 @@ import io
 import json
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,6 +110,24 @@ def read_utf8(path: str | Path) -> str:
     return read_text(path, "utf-8")
 
 
+def csv_records(text: str, path: Path, **reader_options: Any) -> Iterator[tuple[int, list[str]]]:
+    """``(line, record)`` for each non-blank record of delimited ``text`` (``line``: where
+    the record starts, 1-based); ``reader_options`` go to :func:`csv.reader`. A record the
+    csv module cannot parse is an error naming ``path`` and the line."""
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    reader = csv.reader(io.StringIO(text, newline=""), **reader_options)
+    while True:
+        start = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            raise DataError(f"{path}: line {start}: cannot parse CSV ({e})") from None
+        if record and not (len(record) == 1 and not record[0].strip()):
+            yield start, record
+
+
 def read_csv(
     path: str | Path,
     *,
@@ -124,21 +142,10 @@ def read_csv(
     """
     path = Path(path)
     text = read_utf8(path)
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting)
     columns = list(names) if names is not None else None
     rows: list[list[Any]] = []
     lines: list[int] = []
-    while True:
-        start = reader.line_num + 1
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as e:
-            raise DataError(f"{path}: line {start}: cannot parse CSV ({e})") from None
-        if not record or (len(record) == 1 and not record[0].strip()):
-            continue
+    for start, record in csv_records(text, path, delimiter=delimiter, quoting=quoting):
         if columns is None:
             columns = [c.strip() for c in record]
             continue

@@ -16,17 +16,10 @@ from socialgan.errors import DataError
 from socialgan.tabular.gan import TabularGAN
 from socialgan.tabular.oversample import fit_synthesizer, oversample, rows_to_add
 
+from .test_gan import TINY  # the tiny TabularGAN settings
+
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-TINY: dict[str, Any] = {
-    "epochs": 2,
-    "batch_size": 40,
-    "pac": 4,
-    "z_dim": 8,
-    "generator_dims": (16,),
-    "discriminator_dims": (16,),
-    "max_modes": 3,
-}
 TEXT = ["screen_name", "description"]
 
 
@@ -219,7 +212,7 @@ def test_bad_input(synthesizer: TabularGAN) -> None:
     one_bot = frame[(frame["bot"] == 0) | (frame.index == frame.index[frame["bot"] == 1][0])]
     refuses("has 1 row", one_bot)
     refuses("only text", frame[["description", "bot"]])
-    unconditioned = TabularGAN(**TINY, progress=False)
+    unconditioned = TabularGAN(**TINY)  # TINY: progress off
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         unconditioned.fit(frame.drop(columns=["bot"]).assign(bot=frame["bot"].astype(float)))

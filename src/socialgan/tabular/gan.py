@@ -83,6 +83,9 @@ class TabularGAN:
         tau: Gumbel-softmax temperature of G's categorical outputs (0.2).
         log_frequency: draw training conditions by log-frequency (True, CTGAN's default).
         max_modes: Gaussian modes per continuous column (10).
+        log_long_tails: model long-tailed non-negative columns (follower counts) as
+            ``log1p(x)`` before the mixture (True; see
+            :mod:`~socialgan.tabular.column_codecs`). CTGAN has no such step.
         discrete_columns: columns to treat as categorical even if they hold numbers.
         metadata: per-column overrides of the inferred kinds (``{"col": "categorical"}`` or
             ``{"col": {"kind": "continuous", "integer": True}}``), or a whole
@@ -112,6 +115,7 @@ class TabularGAN:
         tau: float = 0.2,
         log_frequency: bool = True,
         max_modes: int = 10,
+        log_long_tails: bool = True,
         discrete_columns: Sequence[str] = (),
         metadata: Mapping[str, Any] | TableMetadata | None = None,
         seed: int = 0,
@@ -144,6 +148,7 @@ class TabularGAN:
             "tau": check_number("tau", tau, minimum=0, open_min=True),
             "log_frequency": bool(log_frequency),
             "max_modes": check_int("max_modes", max_modes, minimum=1),
+            "log_long_tails": bool(log_long_tails),
             "seed": check_int("seed", seed),
         }
         self.discrete_columns = [str(c) for c in discrete_columns]
@@ -210,7 +215,9 @@ class TabularGAN:
                 f"batch_size={p['batch_size']} is larger than the table ({len(frame)} rows): "
                 f"lower batch_size (a multiple of pac={p['pac']})"
             )
-        tr = TableTransformer(max_modes=p["max_modes"], seed=p["seed"]).fit(frame, meta)
+        tr = TableTransformer(
+            max_modes=p["max_modes"], seed=p["seed"], log_long_tails=p["log_long_tails"]
+        ).fit(frame, meta)
         data = tr.transform(frame)
         codes = (
             np.stack(

@@ -53,7 +53,14 @@ from socialgan.errors import DataError
 from socialgan.tabular.gan import TabularGAN
 from socialgan.tabular.metadata import TableMetadata, as_datetimes, as_numbers
 
-__all__ = ["METHODS", "TEXT_MODES", "fit_synthesizer", "oversample", "rows_to_add"]
+__all__ = [
+    "METHODS",
+    "TEXT_MODES",
+    "complete_rows",
+    "fit_synthesizer",
+    "oversample",
+    "rows_to_add",
+]
 
 METHODS = ("smote-nc", "gan")
 TEXT_MODES = ("neighbour", "missing")
@@ -138,18 +145,55 @@ def oversample(
                 f"the synthesizer models column(s) {extra} that the table lacks: it was "
                 "fitted on another table"
             )
+    new = _complete(new, base, codec, is_minority, label_column, minority, text)
+    return pd.concat([base, new], ignore_index=True)
+
+
+def complete_rows(
+    rows: pd.DataFrame,
+    reference: pd.DataFrame,
+    label_column: str,
+    value: Any,
+    *,
+    text: str = "neighbour",
+    column_kinds: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Synthetic rows of class ``value`` made whole: the columns of ``reference`` that
+    ``rows`` lacks (text and ids, which the synthesizer does not model) taken from each
+    row's nearest real ``reference`` row of that class (``text="neighbour"``) or left empty
+    (``"missing"``), and every column in ``reference``'s dtype. What :func:`oversample`
+    does to its new rows, for rows sampled elsewhere (an adapted generator, say)."""
+    text = check_choice("text", text, TEXT_MODES)
+    if label_column not in reference.columns:
+        raise DataError(f"no label column {label_column!r} in the reference table")
+    base = reference.reset_index(drop=True)
+    is_class = (base[label_column] == value).to_numpy()
+    if not is_class.any():
+        raise DataError(f"the reference table has no row with {label_column} = {value!r}")
+    codec = _Codec.fit(base, label_column, column_kinds)
+    return _complete(rows, base, codec, is_class, label_column, value, text)
+
+
+def _complete(
+    new: pd.DataFrame,
+    base: pd.DataFrame,
+    codec: _Codec,
+    is_class: np.ndarray,
+    label_column: str,
+    value: Any,
+    text: str,
+) -> pd.DataFrame:
     new = new.reset_index(drop=True)
-    new[label_column] = minority
+    new[label_column] = value
     others = [c for c in base.columns if c not in new.columns]
     if others:
         if text == "neighbour":
-            donors = _nearest(codec, base.loc[is_minority], new)
-            taken = base.loc[is_minority, others].iloc[donors].reset_index(drop=True)
+            donors = _nearest(codec, base.loc[is_class], new)
+            taken = base.loc[is_class, others].iloc[donors].reset_index(drop=True)
         else:
-            taken = pd.DataFrame(np.nan, index=range(k), columns=others, dtype=object)
+            taken = pd.DataFrame(np.nan, index=range(len(new)), columns=others, dtype=object)
         new = pd.concat([new, taken], axis=1)
-    new = pd.DataFrame({c: _like(new[c], base[c]) for c in base.columns})
-    return pd.concat([base, new], ignore_index=True)
+    return pd.DataFrame({c: _like(new[c], base[c]) for c in base.columns})
 
 
 def rows_to_add(minority: int, total: int, target_share: float) -> int:

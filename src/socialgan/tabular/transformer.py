@@ -80,6 +80,8 @@ class TableTransformer:
         max_fit_rows: each mixture is fitted on a seeded subsample of at most this many
             rows, which keeps fit fast on big tables (default 20,000).
         seed: seeds the subsample and the mixtures (default 0).
+        log_long_tails: model a long-tailed non-negative column (skewness above 2 that
+            ``log1p`` lowers: follower counts, say) as ``log1p(x)`` (default True).
 
     After :meth:`fit`: ``columns`` (the modeled columns, in order), ``spans``,
     ``discrete`` and ``output_dim``.
@@ -97,6 +99,7 @@ class TableTransformer:
         weight_threshold: float = 0.005,
         max_fit_rows: int = 20_000,
         seed: int = 0,
+        log_long_tails: bool = True,
     ) -> None:
         self.max_modes = check_int("max_modes", max_modes, minimum=1)
         self.weight_threshold = check_number(
@@ -104,6 +107,7 @@ class TableTransformer:
         )
         self.max_fit_rows = check_int("max_fit_rows", max_fit_rows, minimum=2)
         self.seed = check_int("seed", seed, minimum=0)
+        self.log_long_tails = bool(log_long_tails)
         self.columns: list[str] = []
         self.spans: list[Span] = []
         self.discrete: list[DiscreteColumn] = []
@@ -275,6 +279,7 @@ class TableTransformer:
         return {
             "max_modes": self.max_modes, "weight_threshold": self.weight_threshold,
             "max_fit_rows": self.max_fit_rows, "seed": self.seed,
+            "log_long_tails": self.log_long_tails,
         }  # fmt: skip
 
     def _check_fitted(self) -> None:

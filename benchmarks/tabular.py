@@ -51,6 +51,9 @@ Protocol:
   over the three ratios. CPU seconds per method: oversampling (the GAN fit included, for both
   GAN rows) and the detector fits, over all folds and ratios.
 
+- Adaptive bots (section ``adaptive``): see ``benchmarks/tabular_adaptive.py``, whose
+  protocol the table prints beside it.
+
 Run: ``python benchmarks/tabular.py`` (``--quick``: slices and one epoch, a smoke run;
 ``--sections adult`` reruns one section and merges it into the results file).
 """
@@ -61,6 +64,7 @@ import argparse
 import sys
 import time
 import warnings
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -80,9 +84,13 @@ from common import (  # noqa: E402
     run_sections,
     write_results,
 )
-from socialgan.tabular import TableMetadata, TabularGAN, load_adult  # noqa: E402
+from socialgan.tabular import TabularGAN, load_adult  # noqa: E402
+from socialgan.tabular.evaluate import efficacy as _efficacy  # noqa: E402
+from socialgan.tabular.evaluate import privacy  # noqa: E402
+from socialgan.tabular.evaluate import sdmetrics_scores as _sdmetrics_scores  # noqa: E402
+from tabular_adaptive import print_adaptive, run_adaptive, summarize_adaptive  # noqa: E402
 
-SECTIONS = ("adult", "bots", "imbalance")
+SECTIONS = ("adult", "bots", "imbalance", "adaptive")
 SYNTHESIZERS = ("socialgan", "ctgan", "tvae", "marginals", "smote-nc")
 LABEL, POSITIVE = "Y", ">50K"
 ANCHORS = {"real": 0.669, "CTGAN (paper)": 0.601, "TVAE (paper)": 0.626, "CTGAN (SDGym)": 0.602}
@@ -140,132 +148,12 @@ def fit_sample(
     return out[list(train.columns)], fit_s, time.process_time() - c1
 
 
-# ------------------------------------------------------------------ ML efficacy
-def _xy(frame: pd.DataFrame, cats: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
-    x = frame.drop(columns=[LABEL]).copy()
-    for c in cats:
-        x[c] = x[c].astype(str)
-    return x, (frame[LABEL].astype(str).str.rstrip(".") == POSITIVE).to_numpy(dtype=int)
-
-
-def efficacy(train: pd.DataFrame, test: pd.DataFrame, seed: int, quick: bool) -> dict[str, Any]:
-    """F1 and AUC on the real test rows of a tuned GBM and a tuned logistic regression
-    trained on ``train`` (real or synthetic)."""
-    from sklearn.compose import ColumnTransformer
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import f1_score, roc_auc_score
-    from sklearn.model_selection import GridSearchCV
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
-
-    cats = [c for c in test.columns if c != LABEL and not pd.api.types.is_numeric_dtype(test[c])]
-    nums = [c for c in test.columns if c != LABEL and c not in cats]
-    x, y = _xy(train, cats)
-    xt, yt = _xy(test, cats)
-    if len(set(y)) < 2:  # a synthesizer that never writes one class: nothing to learn
-        return {"gbm": {"f1": 0.0, "auc": 0.5}, "lr": {"f1": 0.0, "auc": 0.5}, "f1": 0.0}
-    ordinal = ColumnTransformer(
-        [("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), cats)],
-        remainder="passthrough",
-        verbose_feature_names_out=False,
-    )
-    gbm = make_pipeline(
-        ordinal,
-        HistGradientBoostingClassifier(
-            categorical_features=list(range(len(cats))), random_state=seed
-        ),
-    )
-    onehot = ColumnTransformer(
-        [
-            ("cat", OneHotEncoder(handle_unknown="ignore", min_frequency=5), cats),
-            ("num", StandardScaler(), nums),
-        ]
-    )
-    lr = make_pipeline(onehot, LogisticRegression(max_iter=2000))
-    grids = {
-        "gbm": (
-            gbm,
-            {
-                "histgradientboostingclassifier__learning_rate": [0.05, 0.1],
-                "histgradientboostingclassifier__max_leaf_nodes": [15, 31, 63],
-            },
-        ),
-        "lr": (lr, {"logisticregression__C": [0.1, 1.0, 10.0]}),
-    }
-    out: dict[str, Any] = {}
-    for name, (model, grid) in grids.items():
-        if quick:
-            grid = {k: v[:1] for k, v in grid.items()}
-        search = GridSearchCV(model, grid, cv=3, scoring="roc_auc").fit(x, y)
-        p = search.predict_proba(xt)[:, 1]
-        out[name] = {
-            "f1": float(f1_score(yt, p >= 0.5)),
-            "auc": float(roc_auc_score(yt, p)),
-            "params": {k.split("__")[1]: v for k, v in search.best_params_.items()},
-        }
-    out["f1"] = (out["gbm"]["f1"] + out["lr"]["f1"]) / 2
-    return out
-
-
-# ------------------------------------------------------------------ quality and privacy
-def sdmetrics_scores(real: pd.DataFrame, synth: pd.DataFrame) -> dict[str, float]:
-    from sdmetrics.reports.single_table import DiagnosticReport, QualityReport
-
-    meta = TableMetadata.infer(real, discrete_columns=[LABEL])
-    sdtypes = {"continuous": "numerical", "categorical": "categorical", "boolean": "boolean"}
-    metadata = {"columns": {c.name: {"sdtype": sdtypes.get(c.kind, c.kind)} for c in meta.columns}}
-    q = QualityReport()
-    q.generate(real, synth, metadata, verbose=False)
-    d = DiagnosticReport()
-    d.generate(real, synth, metadata, verbose=False)
-    props = q.get_properties().set_index("Property")["Score"]
-    return {
-        "quality": float(q.get_score()),
-        "column_shapes": float(props.get("Column Shapes", np.nan)),
-        "column_pair_trends": float(props.get("Column Pair Trends", np.nan)),
-        "diagnostic": float(d.get_score()),
-    }
-
-
-def _encode(frames: list[pd.DataFrame], ref: pd.DataFrame) -> list[np.ndarray]:
-    """Numbers min-max scaled by ``ref``, categories one-hot over ``ref``'s values."""
-    parts: list[list[np.ndarray]] = [[] for _ in frames]
-    for c in ref.columns:
-        if pd.api.types.is_numeric_dtype(ref[c]):
-            lo, hi = float(ref[c].min()), float(ref[c].max())
-            for i, f in enumerate(frames):
-                v = pd.to_numeric(f[c], errors="coerce").to_numpy(dtype=float)
-                parts[i].append(((v - lo) / (hi - lo or 1.0))[:, None])
-        else:
-            values = sorted(map(str, ref[c].unique()))
-            for i, f in enumerate(frames):
-                col = f[c].astype(str).to_numpy()
-                parts[i].append((col[:, None] == np.array(values)[None, :]).astype(float))
-    return [np.nan_to_num(np.concatenate(p, axis=1)) for p in parts]
-
-
-def privacy(train: pd.DataFrame, test: pd.DataFrame, synth: pd.DataFrame, seed: int) -> dict:
-    from sklearn.metrics import roc_auc_score
-    from sklearn.neighbors import NearestNeighbors
-
-    rng = np.random.default_rng(seed)
-    k = min(2000, len(synth), len(test), len(train))
-    tr, te, sy = _encode([train, test, synth], train)
-    nn_train = NearestNeighbors(n_neighbors=1).fit(tr)
-    d_syn = nn_train.kneighbors(sy[rng.choice(len(sy), k, replace=False)])[0][:, 0]
-    d_hold = nn_train.kneighbors(te[rng.choice(len(te), k, replace=False)])[0][:, 0]
-    nn_syn = NearestNeighbors(n_neighbors=1).fit(sy)
-    members = tr[rng.choice(len(tr), k, replace=False)]
-    others = te[rng.choice(len(te), k, replace=False)]
-    score = -nn_syn.kneighbors(np.concatenate([members, others]))[0][:, 0]
-    return {
-        "dcr_synthetic_median": float(np.median(d_syn)),
-        "dcr_holdout_median": float(np.median(d_hold)),
-        "exact_copies": float((d_syn < 1e-9).mean()),
-        "holdout_exact_in_train": float((d_hold < 1e-9).mean()),
-        "membership_auc": float(roc_auc_score(np.r_[np.ones(k), np.zeros(k)], score)),
-    }
+# ------------------------------------------------------------------ ML efficacy, quality, privacy
+# The library's (socialgan.tabular.evaluate, also behind `socialgan accounts evaluate`), bound
+# to Adult's label: efficacy(train, test, seed, quick), sdmetrics_scores(real, synth) and
+# privacy(train, test, synth, seed).
+efficacy = partial(_efficacy, label=LABEL, positive=POSITIVE)
+sdmetrics_scores = partial(_sdmetrics_scores, discrete_columns=[LABEL])
 
 
 # ------------------------------------------------------------------ bots
@@ -495,6 +383,8 @@ def summarize(res: dict[str, Any]) -> dict[str, Any]:
             k: r["winner_pr_auc"] for k, r in i["ratios_results"].items()
         }
         out["imbalance_mean_f1"] = i["mean_f1"]
+    if "adaptive" in res:
+        out.update(summarize_adaptive(res["adaptive"]))
     return out
 
 
@@ -552,6 +442,8 @@ def print_tables(out: dict[str, Any], res: dict[str, Any], quick: bool, path: Pa
         print("Target: accuracy >= 0.95 (AccountDetector gbm).")
     if "imbalance" in res:
         print_imbalance(res["imbalance"], quick)
+    if "adaptive" in res:
+        print_adaptive(res["adaptive"], quick)
     print(machine_line(out["machine"], threads=True))
     stamps = ", ".join(f"{k} {v['date']} @ {v['commit']}" for k, v in out["sections"].items())
     print(f"Sections: {stamps}\nresults: {path}")
@@ -606,6 +498,12 @@ def main() -> int:
         default=300,
         help="TabularGAN epochs of the imbalance section's oversampling (default 300)",
     )
+    ap.add_argument(
+        "--adaptive-epochs",
+        type=int,
+        default=300,
+        help="TabularGAN epochs of the adaptive-bot attacker's synthesizer (default 300)",
+    )
     ap.add_argument("--seed", type=int, default=0)
     add_sections_option(ap, SECTIONS)
     add_out_option(ap)
@@ -619,13 +517,20 @@ def main() -> int:
     sections = parse_sections(args.sections, SECTIONS, ap)
     epochs = 1 if args.quick else args.epochs
     imbalance_epochs = 1 if args.quick else args.imbalance_epochs
+    adaptive_epochs = 1 if args.quick else args.adaptive_epochs
     t_start = time.perf_counter()
     runners = {
         "adult": lambda: run_adult(names, epochs, args.quick, args.seed),
         "bots": lambda: run_bots(args.quick, args.seed),
         "imbalance": lambda: run_imbalance(args.quick, args.seed, imbalance_epochs),
+        "adaptive": lambda: run_adaptive(args.quick, args.seed, adaptive_epochs),
     }
-    stamp = {"synthesizers": names, "epochs": epochs, "imbalance_epochs": imbalance_epochs}
+    stamp = {
+        "synthesizers": names,
+        "epochs": epochs,
+        "imbalance_epochs": imbalance_epochs,
+        "adaptive_epochs": adaptive_epochs,
+    }
     res, stamps, merge = run_sections(
         "tabular", SECTIONS, sections, runners, args.quick, args.out, stamp
     )

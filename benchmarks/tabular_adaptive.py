@@ -20,7 +20,9 @@ Protocol (printed with the table):
   The hardened detector's accuracy on the real 30% is reported beside the original's.
 - Realism: the classifier two-sample test (``realism_auc``: 5-fold ROC AUC of LightGBM on
   the detector's features of the modeled columns) of each set of bots against the
-  held-out real bots; the floor is the training split's real bots (0.5: indistinguishable).
+  held-out real bots, and the sdmetrics-style quality score (column shapes and pair
+  trends, ``socialgan.tabular.evaluate_quality``) against the same bots; the reference is
+  the training split's real bots (AUC 0.5: indistinguishable).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ def run_seed(frame: pd.DataFrame, seed: int, epochs: int, quick: bool) -> dict[s
 
     from socialgan.tabular import AccountDetector
     from socialgan.tabular.adaptive import AdaptiveBots, harden, realism_auc
+    from socialgan.tabular.evaluate_quality import quality_scores, sdtypes_of
     from socialgan.tabular.oversample import complete_rows, fit_synthesizer
 
     train, test = train_test_split(frame, test_size=0.3, stratify=frame["bot"], random_state=seed)
@@ -84,23 +87,31 @@ def run_seed(frame: pd.DataFrame, seed: int, epochs: int, quick: bool) -> dict[s
         "original": float(np.mean(detector.predict(test) == y)),
         "hardened": float(np.mean(hardened.predict(test) == y)),
     }
-    assert gan.transformer is not None
+    assert gan.transformer is not None and gan.metadata is not None
     cols = [c for c in gan.transformer.columns if c != "bot"]
     folds = 3 if quick else 5
+    sets = (
+        ("real_train_bots", train[train["bot"] == 1]),
+        ("before", before),
+        ("under", under),
+        ("reattack", reattacked),
+    )
     realism = {
-        name: realism_auc(real_bots, rows, cols, folds=folds, seed=seed)
-        for name, rows in (
-            ("real_train_bots", train[train["bot"] == 1]),
-            ("before", before),
-            ("under", under),
-            ("reattack", reattacked),
-        )
+        name: realism_auc(real_bots, rows, cols, folds=folds, seed=seed) for name, rows in sets
+    }
+    kinds = sdtypes_of({c.name: c.kind for c in gan.metadata.columns if c.name in cols})
+    quality = {
+        name: quality_scores(real_bots, rows, kinds, seed=seed, backend="socialgan")["quality"]
+        for name, rows in sets
     }
     return {
         "seed": seed,
         "detection": rates,
         "accuracy": accuracy,
         "realism_auc": realism,
+        "quality": quality,
+        "best_round": attack.best_round_,
+        "reattack_best_round": again.best_round_,
         "queries": attack.history_[-1]["queries"],
         "history": attack.history_,
         "reattack_history": again.history_,
@@ -132,7 +143,7 @@ def run_adaptive(quick: bool, seed: int, epochs: int) -> dict[str, Any]:
             flush=True,
         )
     out: dict[str, Any] = {"n": len(frame), "epochs": epochs, "seeds": list(seeds), "runs": runs}
-    for group in ("detection", "accuracy", "realism_auc"):
+    for group in ("detection", "accuracy", "realism_auc", "quality"):
         keys = runs[0][group]
         out[group] = {
             k: {
@@ -153,6 +164,8 @@ def summarize_adaptive(a: dict[str, Any]) -> dict[str, Any]:
         "adaptive_detection_reattack": d["reattack"]["mean"],
         "adaptive_realism_auc_before": a["realism_auc"]["before"]["mean"],
         "adaptive_realism_auc_under": a["realism_auc"]["under"]["mean"],
+        "adaptive_quality_before": a["quality"]["before"]["mean"],
+        "adaptive_quality_under": a["quality"]["under"]["mean"],
     }
 
 
@@ -160,7 +173,7 @@ def print_adaptive(a: dict[str, Any], quick: bool) -> None:
     def ms(x: dict[str, float]) -> str:
         return f"{x['mean']:.3f} +- {x['std']:.3f}"
 
-    d, r = a["detection"], a["realism_auc"]
+    d, r, q = a["detection"], a["realism_auc"], a["quality"]
     print(
         "\nAdaptive bots: the frozen gbm detector against a fine-tuned generator"
         + quick_note(quick)
@@ -170,19 +183,23 @@ def print_adaptive(a: dict[str, Any], quick: bool) -> None:
         f"epochs; AdaptiveBots defaults (black box, {a['runs'][0]['queries']:.0f} queries); "
         "detected = p(bot) >= 0.5; mean +- std over seeds."
     )
-    print("| bots | detector | detection rate | realism AUC vs real held-out bots |")
-    print("|---|---|---|---|")
     print(
-        f"| real, held out | original | {ms(d['real_bots'])} | "
-        f"{ms(r['real_train_bots'])} (train bots) |"
+        "| bots | detector | detection rate | two-sample AUC vs real held-out bots | "
+        "quality vs real held-out bots |"
     )
-    print(f"| synthesizer, before the attack | original | {ms(d['before'])} | {ms(r['before'])} |")
-    print(f"| adapted, under the attack | original | {ms(d['under'])} | {ms(r['under'])} |")
-    print(f"| adapted, after hardening | hardened | {ms(d['after'])} | - |")
-    print(
-        f"| re-adapted to the hardened detector | hardened | {ms(d['reattack'])} | "
-        f"{ms(r['reattack'])} |"
+    print("|---|---|---|---|---|")
+    rows = (
+        ("real, held out (realism: the training bots)", "original", "real_bots", "real_train_bots"),
+        ("synthesizer, before the attack", "original", "before", "before"),
+        ("adapted, under the attack", "original", "under", "under"),
+        ("adapted, after hardening", "hardened", "after", None),
+        ("re-adapted to the hardened detector", "hardened", "reattack", "reattack"),
     )
+    for label, det, rate, real in rows:
+        tail = f"{ms(r[real])} | {ms(q[real])}" if real else "- | -"
+        print(f"| {label} | {det} | {ms(d[rate])} | {tail} |")
+    best = [run["best_round"] for run in a["runs"]]
+    print(f"Rounds kept by the attacker (lowest queried detection rate): {best}.")
     acc = a["accuracy"]
     print(
         f"Accuracy on the real 30%: original {ms(acc['original'])}, hardened "

@@ -82,6 +82,8 @@ def test_attack_evades_the_black_box(synthesizer: TabularGAN, table: pd.DataFram
     assert h[0]["detection_rate"] > 0.45  # many of the synthesizer's bots have few followers
     assert h[-1]["detection_rate"] < h[0]["detection_rate"] - 0.2
     assert 0.0 <= h[-1]["surrogate_agreement"] <= 1.0
+    rates = [r["detection_rate"] for r in h]
+    assert att.best_round_ == int(np.argmin(rates)) > 0  # the round the attacker keeps
     # the given synthesizer is untouched; the adapted one is a separate copy
     for a, b in zip(before, weights(synthesizer), strict=True):
         assert torch.equal(a, b)

@@ -7,6 +7,13 @@
 - :mod:`~socialgan.tabular.transformer`: mode-specific normalization and one-hot codes,
   exactly invertible, saved as JSON + arrays.
 - :mod:`~socialgan.tabular.gan`: :class:`TabularGAN`, the CTGAN-class synthesizer.
+- :mod:`~socialgan.tabular.evaluate`: quality, ML efficacy, privacy and plots of synthetic
+  rows (``socialgan accounts evaluate``).
+- :mod:`~socialgan.tabular.features` and :mod:`~socialgan.tabular.detect`:
+  :class:`AccountDetector`, the bot / fake-account detector.
+- :mod:`~socialgan.tabular.oversample`: SMOTE-NC or synthesizer rows for the rare class.
+- :mod:`~socialgan.tabular.adaptive`: adaptive bots, a generator fine-tuned to evade a
+  frozen detector, and hardening against it.
 """
 
 from socialgan.tabular.data import (

@@ -43,6 +43,7 @@ Example:
 from __future__ import annotations
 
 import copy
+import math
 import sys
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -120,7 +121,7 @@ class AdaptiveBots:
         steps_per_round: generator steps per round (100).
         queries: profiles submitted to the detector per round (1,000); the total is
             ``len(reference) + (rounds + 1) * queries``.
-        evasion_weight: weight of the evasion term against the game's loss (1.0).
+        evasion_weight: weight of the evasion term against the game's loss (3.0).
         surrogate_hidden: the surrogate's hidden widths ((256, 256)).
         surrogate_epochs: passes over the answers at each refit (30).
         seed: seeds the surrogate, the game and the query samples (0).
@@ -129,11 +130,18 @@ class AdaptiveBots:
         **train: :class:`~socialgan.engine.TrainConfig` fields of the fine-tuning game
             (``lr_g``, ``n_critic``, ``gp_lambda``...); default: the synthesizer's own.
 
+    The game does not settle: the critic wins back ground the evasion term took, and the
+    detection rate of later rounds can climb again. The attacker sees every round's rate
+    in the detector's answers, so ``synthesizer_`` keeps the generator (its EMA copy) of the
+    round with the lowest one, ``best_round_`` (round 0, the synthesizer as given, if no
+    round did better).
+
     After :meth:`fit`: ``synthesizer_`` (the adapted :class:`TabularGAN`; it saves and
-    samples like any other), ``surrogate_``, ``trainer_`` and ``history_``: one dict per
-    round (``round``, ``step``, ``queries`` so far, ``detection_rate`` and ``mean_score``
-    of that round's profiles, ``surrogate_agreement``: share of them where the surrogate,
-    before seeing them, agreed with the detector's decision).
+    samples like any other), ``best_round_``, ``surrogate_``, ``trainer_`` and
+    ``history_``: one dict per round (``round``, ``step``, ``queries`` so far,
+    ``detection_rate`` and ``mean_score`` of that round's profiles,
+    ``surrogate_agreement``: share of them where the surrogate, before seeing them, agreed
+    with the detector's decision).
     """
 
     def __init__(
@@ -147,7 +155,7 @@ class AdaptiveBots:
         rounds: int = 10,
         steps_per_round: int = 100,
         queries: int = 1000,
-        evasion_weight: float = 1.0,
+        evasion_weight: float = 3.0,
         surrogate_hidden: Sequence[int] = (256, 256),
         surrogate_epochs: int = 30,
         seed: int = 0,
@@ -244,6 +252,7 @@ class AdaptiveBots:
         rng = torch.Generator().manual_seed(self.seed)
         asked = len(ref)
         self.history_ = []
+        best_rate, best_state, self.best_round_ = math.inf, None, 0
         for r in range(self.rounds + 1):
             rows = adapted.sample(
                 self.queries, seed=self.seed * 1_000_003 + 7919 * r + 1, conditions=condition
@@ -263,6 +272,9 @@ class AdaptiveBots:
                 "surrogate_agreement": float(np.mean(guess == (p >= 0.5))) if r else float("nan"),
             }
             self.history_.append(row)
+            if row["detection_rate"] < best_rate:
+                best_rate, self.best_round_ = row["detection_rate"], r
+                best_state = copy.deepcopy(shadow.state_dict())
             if self.progress:
                 print(
                     f"round {r}: step {trainer.step}, detected {row['detection_rate']:.3f}, "
@@ -276,6 +288,8 @@ class AdaptiveBots:
             ps.append(p)
             self._fit_surrogate(surrogate, opt, np.concatenate(xs), np.concatenate(ps), rng)
             trainer.fit(steps=(r + 1) * self.steps_per_round)
+        assert best_state is not None
+        shadow.load_state_dict(best_state)
         adapted.history = trainer.history
         return self
 

@@ -36,6 +36,25 @@ Protocol:
   that ships offline here; 6 layers, 22.7M parameters).
 - Throughput: ``predict_proba`` on the 2,558 test tweets in one call (texts/second) and the
   median latency of a single-text call (100 calls after a warm-up), same torch threads.
+- Transfer (section ``transfer``): does a machine-text detector carry from one kind of
+  machine text to another? The machine texts on the airline side are our own generators'
+  samples (``--transfer-generators``, default the MLE Transformer and SeqGAN): the 1,000
+  samples per model that the ``generators`` section saves at its validation-chosen
+  temperature (``results/text_generation_samples/<model>.txt``); where a model's file is
+  missing, this section trains it itself on airline train (its defaults,
+  ``--transfer-cpu-minutes`` of process CPU time, a GAN's pretraining share included),
+  chooses the temperature the same way (lowest FBD against the validation tweets) and
+  saves the samples there. Each model's samples are split in half (seed 0): one half for
+  training, the other held out. Airline train set: the training halves (label bot) and as
+  many real airline train tweets (label human, seeded draw); held-out set: the held-out
+  halves and as many real airline test tweets. (a) Detectors fitted on TweepFake's train
+  split, scored on the airline held-out set: accuracy, AUC, recall on machine text (per
+  model too) and false-positive rate on real tweets; (b) detectors fitted on the airline
+  train set, scored on TweepFake's test split: accuracy, AUC, recall per generator family;
+  (c) the in-domain references beside them: the TweepFake detector on TweepFake test, the
+  airline detector on the airline held-out set. Detectors: TF-IDF (defaults) and
+  all-MiniLM-L6-v2 fine-tuned, the latter fitted on a seeded ``--transfer-minilm-train``
+  subsample of TweepFake train (a full fit costs about 27 CPU-minutes on one thread).
 
 Published anchors on the same split: bag-of-words + LR 0.804, CharCNN 0.851, BERT
 fine-tuned 0.896, RoBERTa fine-tuned 0.905; GPT-2-family recall 0.74-0.82.
@@ -47,18 +66,21 @@ Run: ``python benchmarks/text_generation.py`` (``--quick`` for a smoke version o
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
     add_out_option,
     add_sections_option,
+    git_commit,
     machine,
     machine_line,
     output_dir,
@@ -79,10 +101,15 @@ from socialgan.text.data import TWEEPFAKE_FAMILIES, TextDataset  # noqa: E402
 from socialgan.text.detect.evaluation import classification_metrics  # noqa: E402
 from socialgan.text.detect.presets import preset_for  # noqa: E402
 
-SECTIONS = ("generators", "tweepfake")
+SECTIONS = ("generators", "tweepfake", "transfer")
 GENERATORS = ("mle-gru", "mle-transformer", "seqgan", "relgan")
 TEMPERATURES = (0.6, 0.8, 1.0, 1.2, 1.5)
 DETECTORS = ("tfidf", "charcnn", "ssgan", "minilm")
+#: The transfer section's defaults: the generators and detectors it uses.
+TRANSFER_GENERATORS = ("mle-transformer", "seqgan")
+TRANSFER_DETECTORS = ("tfidf", "minilm")
+#: Where generated samples are kept (one text file per model, under the results folder).
+SAMPLES_FOLDER = "text_generation_samples"
 #: Published TweepFake test accuracies (Fagni et al. 2021, Table 4).
 ANCHORS = {
     "bag-of-words + LR": 0.804,
@@ -107,13 +134,15 @@ def make_detector(name: str, quick: bool, threads: int) -> Any:
     raise ValueError(name)
 
 
-def family_recall(test: TextDataset, pred: np.ndarray) -> dict[str, float]:
-    """Per family: the share of its test tweets given their true label (bot for the
-    generator families, human for ``human``)."""
-    families = np.asarray(test.meta["family"])
+def family_recall(
+    test: TextDataset, pred: np.ndarray, families: tuple[str, ...] = TWEEPFAKE_FAMILIES
+) -> dict[str, float]:
+    """Per family (``test.meta["family"]``): the share of its test tweets given their true
+    label (bot for the generator families, human for ``human``)."""
+    fam_of = np.asarray(test.meta["family"])
     out = {}
-    for fam in TWEEPFAKE_FAMILIES:
-        rows = families == fam
+    for fam in families:
+        rows = fam_of == fam
         if rows.any():
             out[fam] = float((pred[rows] == test.labels[rows]).mean())
     return out
@@ -135,14 +164,20 @@ def throughput(det: Any, texts: list[str]) -> dict[str, float]:
     }
 
 
-def run_tweepfake(names: list[str], quick: bool, threads: int) -> dict[str, Any]:
+def tweepfake_splits(quick: bool) -> dict[str, TextDataset]:
+    """TweepFake's official splits (``--quick``: seeded slices, a smoke run)."""
     splits = {s: load_tweepfake(split=s) for s in ("train", "validation", "test")}
-    if quick:  # slices: a smoke run, not a measurement
+    if quick:
         rng = np.random.default_rng(0)
         sizes = {"train": 600, "validation": 200, "test": 300}
         splits = {
             s: d.subset(np.sort(rng.permutation(len(d))[: sizes[s]])) for s, d in splits.items()
         }
+    return splits
+
+
+def run_tweepfake(names: list[str], quick: bool, threads: int) -> dict[str, Any]:
+    splits = tweepfake_splits(quick)
     train, val, test = splits["train"], splits["validation"], splits["test"]
     out: dict[str, Any] = {"n": {s: len(d) for s, d in splits.items()}, "detectors": {}}
     scores: dict[str, dict[str, np.ndarray]] = {}  # P(bot) per detector, for the combinations
@@ -296,6 +331,7 @@ def evaluate_generator(
         ),
         "detectability_auc": detectability_auc(samples, test.texts, tfidf_maker(quick)),
         "examples": gen.sample(6, seed=1, temperature=best_t),
+        "samples": samples,  # saved to their own file by the caller, not to the JSON
     }
     row["fit_metrics"] = dict(gen.metrics)  # epochs, validation NLL, adversarial steps...
     print(
@@ -304,6 +340,52 @@ def evaluate_generator(
         flush=True,
     )
     return row
+
+
+def samples_folder(out_dir: Path, quick: bool) -> Path:
+    """Where a run keeps generated samples (``--quick``: a folder of its own, so a smoke run
+    never replaces the committed samples)."""
+    return out_dir / f"{SAMPLES_FOLDER}{'.quick' if quick else ''}"
+
+
+def sample_info(row: dict[str, Any], section: str, minutes: float, quick: bool) -> dict[str, Any]:
+    """What the index of a samples folder records of one model's samples."""
+    return {
+        "section": section,
+        "quick": quick,
+        "temperature": row["temperature"],
+        "seed": 0,
+        "n": sizes(quick)[0],
+        "budget_cpu_minutes": minutes,
+        "cpu_minutes": row["cpu_minutes"],
+        "fbd_test": row.get("fbd"),
+        "fit_metrics": row.get("fit_metrics", {}),
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "commit": git_commit(),
+    }
+
+
+def save_samples(folder: Path, name: str, samples: list[str], info: dict[str, Any]) -> None:
+    """``<folder>/<name>.txt`` (one sample per line; line breaks inside a sample become
+    spaces) and the model's entry in ``<folder>/index.json``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [" ".join(t.splitlines()) for t in samples]
+    (folder / f"{name}.txt").write_text("".join(f"{t}\n" for t in lines), encoding="utf-8")
+    index = sample_index(folder)
+    index[name] = {**info, "n": len(lines)}
+    (folder / "index.json").write_text(json.dumps(index, indent=2) + "\n")
+
+
+def sample_index(folder: Path) -> dict[str, Any]:
+    """``<folder>/index.json``: per model, where and how its samples were made."""
+    path = folder / "index.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def load_samples(folder: Path, name: str) -> list[str] | None:
+    """The samples :func:`save_samples` wrote for ``name`` (None when there are none)."""
+    path = folder / f"{name}.txt"
+    return path.read_text(encoding="utf-8").splitlines() if path.is_file() else None
 
 
 def run_generators(
@@ -336,6 +418,13 @@ def run_generators(
                 pool.submit(evaluate_generator, m, quick, minutes, per_job, False) for m in names
             ]
             rows = [f.result() for f in futures]
+    for name, row in zip(names, rows, strict=True):
+        save_samples(
+            samples_folder(out_dir, quick),
+            name,
+            row.pop("samples"),
+            sample_info(row, "generators", minutes, quick),
+        )
     out["models"] = dict(zip(names, rows, strict=True))
     mle = [m for m in out["models"] if m.startswith("mle")]
     gans = [m for m in out["models"] if not m.startswith("mle")]
@@ -346,6 +435,169 @@ def run_generators(
         }
         out["relation_baseline"] = base
     plot_curves(out, out_dir / f"text_generation_curve{'.quick' if quick else ''}.png")
+    return out
+
+
+def train_and_sample(name: str, quick: bool, minutes: float) -> tuple[list[str], dict[str, Any]]:
+    """Fit one generator on airline train within ``minutes`` of CPU time and draw its 1,000
+    samples (seed 0) at the temperature with the lowest FBD against the validation tweets:
+    the samples the ``generators`` section saves, without the rest of its scoring."""
+    from socialgan.text.generate.metrics import embed_texts, fbd
+
+    parts = generator_data(quick)
+    train, val, test = parts["train"], parts["validation"], parts["test"]
+    gen = make_generator(name, minutes * 60, quick, not quick)
+    c0 = time.process_time()
+    gen.fit(train.texts, [train.label_names[i] for i in train.labels])
+    cpu = (time.process_time() - c0) / 60
+    val_feats = embed_texts(val.texts)
+    n = sizes(quick)[0]
+    by_t = {}
+    for t in (0.8, 1.2) if quick else TEMPERATURES:
+        by_t[t] = fbd(embed_texts(gen.sample(n, seed=0, temperature=t)), val_feats)
+    best_t = min(by_t, key=lambda t: by_t[t])
+    samples = gen.sample(n, seed=0, temperature=best_t)
+    row = {
+        "temperature": best_t,
+        "cpu_minutes": cpu,
+        "fbd": fbd(embed_texts(samples), embed_texts(test.texts)),
+        "fit_metrics": {**gen.metrics, "fbd_validation": {str(t): v for t, v in by_t.items()}},
+    }
+    print(f"  {name}: T={best_t}, test FBD {row['fbd']:.4f}, {cpu:.1f} CPU-min", flush=True)
+    return samples, sample_info(row, "transfer", minutes, quick)
+
+
+def transfer_samples(
+    names: list[str], quick: bool, minutes: float, out_dir: Path
+) -> tuple[dict[str, list[str]], dict[str, Any]]:
+    """Per generator, its saved samples, or (none saved) samples it is trained for here and
+    that are then saved; with the index entry saying where they came from."""
+    folder = samples_folder(out_dir, quick)
+    samples: dict[str, list[str]] = {}
+    for name in names:
+        texts = load_samples(folder, name)
+        if texts is None:
+            texts, info = train_and_sample(name, quick, minutes)
+            save_samples(folder, name, texts, info)
+        samples[name] = texts
+    index = sample_index(folder)
+    return samples, {n: {**index.get(n, {}), "file": str(folder / f"{n}.txt")} for n in names}
+
+
+def airline_transfer_sets(
+    samples: dict[str, list[str]], quick: bool
+) -> tuple[TextDataset, TextDataset]:
+    """The airline side of the transfer, labelled ``human`` / ``bot`` like TweepFake, with the
+    generator of each bot text as its ``family``: ``(train, held_out)``. Each model's
+    samples are halved (seed 0); the real tweets are a seeded draw of as many airline train
+    (for ``train``) and test (for ``held_out``) tweets."""
+    parts = generator_data(quick)
+    rng = np.random.default_rng(0)
+    halves: dict[str, tuple[list[str], list[str]]] = {"train": ([], []), "held_out": ([], [])}
+    for name, texts in samples.items():
+        order = rng.permutation(len(texts))
+        cut = len(texts) // 2
+        for half, idx in (("train", order[:cut]), ("held_out", order[cut:])):
+            halves[half][0].extend(texts[i] for i in idx)
+            halves[half][1].extend([name] * len(idx))
+    out = []
+    for half, split in (("train", "train"), ("held_out", "test")):
+        fake, fams = halves[half]
+        pool = parts[split].texts
+        real = [pool[i] for i in rng.permutation(len(pool))[: min(len(fake), len(pool))]]
+        out.append(
+            TextDataset(
+                real + fake,
+                np.array([0] * len(real) + [1] * len(fake)),
+                ["human", "bot"],
+                meta=pd.DataFrame({"family": ["human"] * len(real) + fams}),
+                name=f"airline-transfer:{half}",
+            )
+        )
+    return out[0], out[1]
+
+
+def transfer_scores(det: Any, data: TextDataset, families: tuple[str, ...]) -> dict[str, Any]:
+    """A fitted machine-text detector on ``data`` (``bot`` = 1): accuracy, macro F1, AUC,
+    machine recall, false-positive rate on human texts, recall and AUC (that family against
+    the human texts) per family."""
+    from sklearn.metrics import roc_auc_score
+
+    proba = det.predict_proba(data)
+    pred = np.asarray(det.predict(data))
+    row: dict[str, Any] = classification_metrics(data.labels, proba, pred)
+    bot = data.labels == 1
+    row["machine_recall"] = float(pred[bot].mean())
+    row["false_positive_rate"] = float(pred[~bot].mean())
+    row["family_recall"] = family_recall(data, pred, families)
+    fam_of = np.asarray(data.meta["family"])
+    row["family_auc"] = {}
+    for fam in families:
+        rows = (fam_of == fam) | ~bot  # that family's texts and every human one
+        if fam != "human" and (rows & bot).any():
+            row["family_auc"][fam] = float(roc_auc_score(bot[rows], proba[rows, 1]))
+    row["n"] = len(data)
+    return row
+
+
+def run_transfer(
+    det_names: list[str],
+    gen_names: list[str],
+    quick: bool,
+    minutes: float,
+    out_dir: Path,
+    threads: int,
+    minilm_train: int,
+) -> dict[str, Any]:
+    """TweepFake -> our airline samples and back, each beside its in-domain reference."""
+    samples, sources = transfer_samples(gen_names, quick, minutes, out_dir)
+    splits = tweepfake_splits(quick)
+    tw_train, tw_test = splits["train"], splits["test"]
+    air_train, air_test = airline_transfer_sets(samples, quick)
+    air_families = ("human", *gen_names)
+    out: dict[str, Any] = {
+        "samples": sources,
+        "budget_cpu_minutes": minutes,
+        "n": {
+            "tweepfake_train": len(tw_train),
+            "tweepfake_test": len(tw_test),
+            "airline_train": air_train.class_counts(),
+            "airline_held_out": air_test.class_counts(),
+        },
+        "detectors": {},
+    }
+    for name in det_names:
+        train_sets = {"tweepfake": tw_train, "airline": air_train}
+        if name == "minilm" and 0 < minilm_train < len(tw_train):  # its CPU cost: a subsample
+            pick = np.random.default_rng(0).permutation(len(tw_train))[:minilm_train]
+            train_sets["tweepfake"] = tw_train.subset(np.sort(pick))
+        rows: dict[str, Any] = {}
+        for source, train in train_sets.items():
+            det = make_detector(name, quick, threads)
+            t0, c0 = time.perf_counter(), time.process_time()
+            det.fit(train)
+            rows[source] = {
+                "n_train": len(train),
+                "train_minutes": (time.perf_counter() - t0) / 60,
+                "train_cpu_minutes": (time.process_time() - c0) / 60,
+                "epochs": len(getattr(det, "history_", [])) or None,
+                "on_tweepfake": transfer_scores(det, tw_test, TWEEPFAKE_FAMILIES),
+                "on_airline": transfer_scores(det, air_test, air_families),
+                "detector": repr(det),
+            }
+            print(
+                f"  {name} trained on {source}: AUC on TweepFake test "
+                f"{rows[source]['on_tweepfake']['auc']:.3f}, on airline held-out "
+                f"{rows[source]['on_airline']['auc']:.3f} "
+                f"({rows[source]['train_cpu_minutes']:.1f} CPU-min)",
+                flush=True,
+            )
+        if len(train_sets["tweepfake"]) < len(tw_train):
+            fit = rows["tweepfake"]
+            fit["full_train_cpu_minutes_estimate"] = (
+                fit["train_cpu_minutes"] * len(tw_train) / fit["n_train"]
+            )
+        out["detectors"][name] = rows
     return out
 
 
@@ -407,6 +659,16 @@ def summarize(res: dict[str, Any]) -> dict[str, Any]:
         out["tweepfake_best_detector"] = best
         out["tweepfake_test_accuracy"] = rows[best]["test_accuracy"]
         out["tweepfake_gpt2_recall"] = rows[best]["test_family_recall"]["gpt2"]
+    if "transfer" in res:
+        for det, rows in res["transfer"]["detectors"].items():
+            for key, source, target in (
+                ("tweepfake_to_airline", "tweepfake", "on_airline"),
+                ("airline_to_tweepfake", "airline", "on_tweepfake"),
+                ("tweepfake_in_domain", "tweepfake", "on_tweepfake"),
+                ("airline_in_domain", "airline", "on_airline"),
+            ):
+                for metric in ("auc", "accuracy"):
+                    out[f"transfer_{key}_{metric}_{det}"] = rows[source][target][metric]
     return out
 
 
@@ -436,6 +698,64 @@ def print_generator_table(g: dict[str, Any], quick: bool) -> None:
             f"At matched self-BLEU-5 against {g['relation_baseline']}: "
             + ", ".join(f"{k} {v}" for k, v in g["relations"].items())
         )
+
+
+def print_transfer_tables(t: dict[str, Any], quick: bool) -> None:
+    """The transfer section: one table per test set, transfer rows beside in-domain ones."""
+    gens = list(t["samples"])
+    print(f"\nTransfer of machine-text detectors{quick_note(quick)}")
+    for name, info in t["samples"].items():
+        fit = info.get("fit_metrics", {})
+        made = (
+            f"made by the {info.get('section', '?')} section at {info.get('commit', '?')}, "
+            f"budget {info.get('budget_cpu_minutes', float('nan')):g} CPU-min "
+            f"(used {info.get('cpu_minutes', float('nan')):.1f})"
+        )
+        steps = ", ".join(
+            f"{k} {fit[k]}" for k in ("epochs", "best_epoch", "adversarial_rounds") if k in fit
+        )
+        print(
+            f"Samples {name}: {info.get('n', '?')} at T={info.get('temperature', '?')} "
+            f"(chosen by validation FBD), test FBD {info.get('fbd_test') or float('nan'):.4f}; "
+            f"{made}; {steps}"
+        )
+    n = t["n"]
+    print(
+        f"n: TweepFake train {n['tweepfake_train']}, test {n['tweepfake_test']}; airline train "
+        f"{n['airline_train']}, held-out {n['airline_held_out']} (each model's samples halved)."
+    )
+    for det, rows in t["detectors"].items():
+        fit = rows["tweepfake"]
+        if "full_train_cpu_minutes_estimate" in fit:
+            print(
+                f"{det}: fitted on a seeded {fit['n_train']}-tweet subsample of TweepFake train "
+                f"({fit['train_cpu_minutes']:.1f} CPU-min; the full train split would take "
+                f"about {fit['full_train_cpu_minutes_estimate']:.0f}, scaled linearly)."
+            )
+    labels = {"tweepfake": "TweepFake train", "airline": "airline gen. vs real"}
+    tables = (
+        ("on_airline", "airline held-out (our samples vs real test tweets)", gens, "airline"),
+        ("on_tweepfake", "TweepFake test", [f for f in TWEEPFAKE_FAMILIES if f != "human"],
+         "tweepfake"),
+    )  # fmt: skip
+    for target, title, fams, home in tables:
+        print(f"\nScored on {title}; threshold 0.5")
+        head = "| detector | trained on | n train | acc | AUC | machine recall | FPR on real | "
+        head += " | ".join(f"{f} recall" for f in fams) + " | "
+        head += " | ".join(f"{f} AUC" for f in fams) + " |"
+        print(head)
+        print("|" + "---|" * (head.count("|") - 1))
+        for det, rows in t["detectors"].items():
+            for source in ("tweepfake", "airline"):
+                r = rows[source][target]
+                kind = "in-domain" if source == home else "transfer"
+                rec = " | ".join(f"{r['family_recall'].get(f, float('nan')):.3f}" for f in fams)
+                auc = " | ".join(f"{r['family_auc'].get(f, float('nan')):.3f}" for f in fams)
+                print(
+                    f"| {det} | {labels[source]} ({kind}) | {rows[source]['n_train']} | "
+                    f"{r['accuracy']:.4f} | {r['auc']:.4f} | {r['machine_recall']:.3f} | "
+                    f"{r['false_positive_rate']:.3f} | {rec} | {auc} |"
+                )
 
 
 def print_tables(out: dict[str, Any], res: dict[str, Any], quick: bool, path: Path) -> None:
@@ -475,18 +795,55 @@ def print_tables(out: dict[str, Any], res: dict[str, Any], quick: bool, path: Pa
                 f"{out['tweepfake_test_accuracy']:.4f} (target >= 0.91), GPT-2 recall "
                 f"{out['tweepfake_gpt2_recall']:.3f} (target >= 0.85)"
             )
+    if "transfer" in res:
+        print_transfer_tables(res["transfer"], quick)
     print(machine_line(out["machine"], threads=True))
     stamps = ", ".join(f"{k} {v['date']} @ {v['commit']}" for k, v in out["sections"].items())
     print(f"Sections: {stamps}\nresults: {path}")
 
 
+def split_names(
+    text: str, known: tuple[str, ...], what: str, ap: argparse.ArgumentParser
+) -> list[str]:
+    """The comma-separated names in ``text``; an unknown one is a usage error."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        ap.error(f"unknown or no {what}(s) {unknown}; choose from {', '.join(known)}")
+    return names
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small smoke version on slices")
-    ap.add_argument("--detectors", default=",".join(DETECTORS), help="comma-separated detectors")
+    ap.add_argument(
+        "--detectors",
+        default=None,
+        help=f"comma-separated detectors (default {','.join(DETECTORS)}; the transfer "
+        f"section's default: {','.join(TRANSFER_DETECTORS)})",
+    )
     ap.add_argument("--generators", default=",".join(GENERATORS), help="comma-separated generators")
     ap.add_argument(
         "--gen-minutes", type=float, default=30.0, help="CPU minutes per generator (budget)"
+    )
+    ap.add_argument(
+        "--transfer-generators",
+        default=",".join(TRANSFER_GENERATORS),
+        help="comma-separated generators whose samples the transfer section uses",
+    )
+    ap.add_argument(
+        "--transfer-cpu-minutes",
+        type=float,
+        default=10.0,
+        help="CPU minutes per generator the transfer section trains itself (only for models "
+        "with no saved samples; --quick: 0.2)",
+    )
+    ap.add_argument(
+        "--transfer-minilm-train",
+        type=int,
+        default=8000,
+        help="TweepFake train tweets the transfer section fine-tunes MiniLM on (a seeded "
+        "subsample; 0: all)",
     )
     add_sections_option(ap, SECTIONS)
     ap.add_argument("--threads", type=int, default=2, help="torch threads")
@@ -501,13 +858,13 @@ def main() -> int:
     args = ap.parse_args()
     args.out = output_dir(args.out, args.quick, "text_generation")
     torch.set_num_threads(args.threads)
-    names = [n.strip() for n in args.detectors.split(",") if n.strip()]
-    unknown = [n for n in names if n not in DETECTORS]
-    if unknown:
-        ap.error(f"unknown detector(s) {unknown}; choose from {', '.join(DETECTORS)}")
-    gen_names = [n.strip() for n in args.generators.split(",") if n.strip()]
-    if [n for n in gen_names if n not in GENERATORS]:
-        ap.error(f"unknown generator(s) in {gen_names}; choose from {', '.join(GENERATORS)}")
+    names = split_names(args.detectors or ",".join(DETECTORS), DETECTORS, "detector", ap)
+    transfer_dets = split_names(
+        args.detectors or ",".join(TRANSFER_DETECTORS), DETECTORS, "detector", ap
+    )
+    gen_names = split_names(args.generators, GENERATORS, "generator", ap)
+    transfer_gens = split_names(args.transfer_generators, GENERATORS, "generator", ap)
+    transfer_minutes = 0.2 if args.quick else args.transfer_cpu_minutes
     sections = parse_sections(args.sections, SECTIONS, ap)
     t_start = time.perf_counter()
     minutes = 0.5 if args.quick else args.gen_minutes
@@ -516,8 +873,24 @@ def main() -> int:
             gen_names, args.quick, minutes, args.out, args.jobs, args.threads
         ),
         "tweepfake": lambda: run_tweepfake(names, args.quick, args.threads),
+        "transfer": lambda: run_transfer(
+            transfer_dets,
+            transfer_gens,
+            args.quick,
+            transfer_minutes,
+            args.out,
+            args.threads,
+            args.transfer_minilm_train,
+        ),
     }
     stamp = {"detectors": names, "generators": gen_names, "gen_minutes": minutes}
+    if "transfer" in sections:
+        stamp["transfer"] = {
+            "detectors": transfer_dets,
+            "generators": transfer_gens,
+            "cpu_minutes_per_generator": transfer_minutes,
+            "minilm_train": args.transfer_minilm_train,
+        }
     res, stamps, merge = run_sections(
         "text_generation", SECTIONS, sections, runners, args.quick, args.out, stamp
     )

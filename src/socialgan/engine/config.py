@@ -184,3 +184,7 @@ def _check_augment(value: Any) -> str:
     except ValueError:
         raise OptionError("augment", expected, value) from None
     return policy
+
+
+#: The :class:`TrainConfig` fields a model's ``**train`` options may set (all but ``extra``).
+TRAIN_OPTIONS = frozenset(f.name for f in fields(TrainConfig)) - {"extra"}

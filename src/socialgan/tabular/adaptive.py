@@ -56,7 +56,9 @@ from sklearn.base import clone
 from torch import Tensor, nn
 
 from socialgan.checks import check_int, check_number
+from socialgan.detector import DEFAULT_THRESHOLD
 from socialgan.engine import TrainConfig, Trainer
+from socialgan.engine.config import TRAIN_OPTIONS
 from socialgan.engine.data import TensorBatches
 from socialgan.engine.utils import select_device
 from socialgan.errors import DataError
@@ -182,11 +184,11 @@ class AdaptiveBots:
         self.surrogate_epochs = check_int("surrogate_epochs", surrogate_epochs, minimum=1)
         self.seed = check_int("seed", seed)
         self.progress = progress
-        unknown = sorted(set(train) - set(TrainConfig.__dataclass_fields__) - {"extra"})
+        unknown = sorted(set(train) - TRAIN_OPTIONS)
         if unknown:
             raise DataError(f"unknown training option(s) {', '.join(unknown)}")
         self.train = train
-        self.threshold = float(getattr(detector, "threshold", 0.5))
+        self.threshold = float(getattr(detector, "threshold", DEFAULT_THRESHOLD))
         self.history_: list[dict[str, float]] = []
 
     # ---------------------------------------------------------------- attack

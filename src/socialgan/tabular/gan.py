@@ -42,6 +42,7 @@ from socialgan.engine.checkpoint import (
     check_resumable,
     latest_checkpoint,
 )
+from socialgan.engine.config import TRAIN_OPTIONS
 from socialgan.engine.plots import plot_losses
 from socialgan.engine.utils import select_device
 from socialgan.errors import DataError
@@ -65,7 +66,6 @@ GAME_DEFAULTS: dict[str, Any] = {
     "betas_d": (0.5, 0.9),
     "log_every": 50,
 }
-_TRAIN_KEYS = set(TrainConfig.__dataclass_fields__) - {"extra"}
 SAMPLE_ROWS = 20  # rows per sample file of a run folder
 
 
@@ -126,11 +126,11 @@ class TabularGAN:
         cpu_seconds: float | None = None,
         **train: Any,
     ) -> None:
-        unknown = sorted(set(train) - _TRAIN_KEYS)
+        unknown = sorted(set(train) - TRAIN_OPTIONS)
         if unknown:
             raise DataError(
                 f"unknown option(s) {', '.join(unknown)}; training options are: "
-                + ", ".join(sorted(_TRAIN_KEYS))
+                + ", ".join(sorted(TRAIN_OPTIONS))
             )
         pac = check_int("pac", pac, minimum=1)
         batch_size = check_int("batch_size", batch_size, minimum=pac)

@@ -18,6 +18,7 @@ from .cli_util import DEBUG_ENV, GuardedGroup, ensure_writable_dir, user_errors
 from .image.cli import app as image_app
 from .image.gan_settings import DEFAULT_DEPTH, DEFAULT_UPSAMPLE, DEFAULT_WIDTH
 from .image.scoring import MIN_SAMPLES, evaluate_gan, format_metrics
+from .recsys.cli import app as recsys_app
 from .tabular.cli import app as accounts_app
 from .text.cli import app as text_app
 
@@ -30,6 +31,7 @@ app = typer.Typer(
 app.add_typer(image_app, name="image")
 app.add_typer(text_app, name="text")
 app.add_typer(accounts_app, name="accounts")
+app.add_typer(recsys_app, name="recsys")
 
 
 @app.callback()

@@ -156,3 +156,10 @@ def test_fitting_nothing_and_unknown_names_are_errors(toy):
     with pytest.raises(ValueError, match="no parameter"):
         make_model("ease", alpha=1)
     assert set(FAST) <= set(MODELS)
+
+
+def test_ease_pop_penalty_divides_scores_by_popularity(toy):
+    plain = EASE(l2=5).fit(toy).score(np.arange(5))
+    penalized = EASE(l2=5, pop_penalty=0.5).fit(toy).score(np.arange(5))
+    popularity = np.maximum(np.bincount(toy.items, minlength=toy.n_items), 1)
+    np.testing.assert_allclose(penalized, plain / np.sqrt(popularity), rtol=1e-5)

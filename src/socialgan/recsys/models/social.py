@@ -118,13 +118,14 @@ class SocialEASE(_FriendsHistory, WeightedEASE):
 
     def __init__(
         self,
-        l2: float = 50.0,
-        l2_diag: float = 1.0,
+        l2: float = 100.0,
+        l2_diag: float = 2.0,
         weighting: str = "log",
+        pop_penalty: float = 0.25,
         solver: str = "auto",
-        beta: float = 0.05,
+        beta: float = 0.02,
     ) -> None:
-        super().__init__(l2=l2, l2_diag=l2_diag, weighting=weighting, solver=solver)
+        super().__init__(l2, l2_diag, weighting, pop_penalty, solver)
         self.beta = beta
 
     def _fit(self, X: sp.csr_matrix, social: sp.csr_matrix | None) -> None:
@@ -132,7 +133,7 @@ class SocialEASE(_FriendsHistory, WeightedEASE):
         super()._fit(X, social)
 
     def _score(self, users: np.ndarray) -> np.ndarray:
-        return self.score_histories(self._histories(users))
+        return self.debias(self.score_histories(self._histories(users)))
 
     def _state(self) -> dict[str, np.ndarray]:
         return {**super()._state(), **self._graph_state()}

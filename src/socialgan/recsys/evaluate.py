@@ -60,7 +60,7 @@ MODELS: dict[str, str] = {
     "irgan": "socialgan.recsys.models.irgan:IRGAN",
     "social-itemknn": "socialgan.recsys.models.social:SocialItemKNN",
     "social-ease": "socialgan.recsys.models.social:SocialEASE",
-    "social-lightgcn": "socialgan.recsys.models.lightgcn:SocialLightGCN",
+    "social-lightgcn": "socialgan.recsys.models.social_lightgcn:SocialLightGCN",
 }
 
 
@@ -182,8 +182,18 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _fit(name: str, params: dict[str, Any], train: Interactions, fixed: dict[str, Any]):
+def _fit(
+    name: str,
+    params: dict[str, Any],
+    train: Interactions,
+    fixed: dict[str, Any],
+    valid: Interactions | None = None,
+) -> tuple[Recommender, float]:
+    """Fit a model; one that stops early (it has a ``valid_`` attribute, as LightGCN does)
+    watches ``valid``, as RecBole's trainer watches its validation metric."""
     model = make_model(name, **{**params, **fixed})
+    if valid is not None and hasattr(model, "valid_"):
+        model.valid_ = valid.matrix()  # type: ignore[attr-defined]
     start = time.perf_counter()
     model.fit(train)
     return model, time.perf_counter() - start
@@ -205,7 +215,7 @@ def search(
     trials: list[Trial] = []
     best: Recommender | None = None
     for params in candidates(name, budget, seed):
-        model, seconds = _fit(name, params, split.train, fixed or {})
+        model, seconds = _fit(name, params, split.train, fixed or {}, split.valid)
         scores = evaluate(model, split.valid, split.train)
         if metric not in scores:
             raise ValueError(f"unknown metric {metric!r}; known: {', '.join(scores)}")

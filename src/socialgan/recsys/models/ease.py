@@ -189,7 +189,7 @@ class WeightedEASE(EASE):
     docstring). Its defaults were chosen on the validation part of Last.fm's 8:1:1 split."""
 
     model_type = "socialgan.recsys.WeightedEASE"
-    description = "EASE on log interaction strengths, popularity-scaled L2 (EDLAE), popularity-penalized."
+    description = "EASE on log strengths, popularity-scaled L2 (EDLAE), popularity-penalized."
     search_space: ClassVar[dict[str, list]] = {
         "l2": [20.0, 50.0, 100.0, 200.0, 500.0],
         "l2_diag": [0.0, 0.5, 1.0, 2.0],

@@ -7,6 +7,7 @@ import pytest
 import scipy.sparse as sp
 
 from socialgan.recsys.data import Interactions
+from socialgan.recsys.models.base import Recommender
 
 
 def planted(n_users: int = 40, n_items: int = 30, seed: int = 0) -> Interactions:
@@ -36,6 +37,16 @@ def planted(n_users: int = 40, n_items: int = 30, seed: int = 0) -> Interactions
         social=(friends + friends.T).tocsr(),
         source="planted",
     )
+
+
+def own_group_share(model: Recommender, n_users: int = 40, n_items: int = 30, k: int = 5) -> float:
+    """Share of each user's top-k unseen items that lie in the user's own taste group of
+    :func:`planted` data (chance: about 0.5)."""
+    users = np.arange(n_users)
+    scores = model.score(users, exclude=model.train_)
+    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    mine = (top < n_items // 2) == (users[:, None] < n_users // 2)
+    return float(mine.mean())
 
 
 @pytest.fixture()

@@ -9,6 +9,8 @@ from socialgan.recsys.models.ease import EASE, WeightedEASE, log_weights
 from socialgan.recsys.models.neighbors import ItemKNN, RP3beta, TopPop, keep_top_k
 from socialgan.recsys.models.social import SocialEASE, SocialItemKNN
 
+from .conftest import own_group_share
+
 FAST = [
     "toppop",
     "itemknn",
@@ -21,19 +23,11 @@ FAST = [
 ]
 
 
-def own_group_share(model, data, k=5):
-    """Share of each user's top-k (seen items excluded) that lie in the user's own group."""
-    users = np.arange(data.n_users)
-    top = np.argsort(-model.score(users, exclude=model.train_), axis=1)[:, :k]
-    own = (top < data.n_items // 2) == (users[:, None] < data.n_users // 2)
-    return own.mean()
-
-
 @pytest.mark.parametrize("name", [n for n in FAST if n != "toppop"])
 def test_models_recover_the_planted_groups(toy, name):
     params = {"factors": 2} if name == "puresvd" else {}  # two groups: rank 2
     model = make_model(name, **params).fit(toy)
-    assert own_group_share(model, toy) > 0.9
+    assert own_group_share(model) > 0.9
 
 
 def test_toppop_ranks_by_count(toy):

@@ -13,18 +13,10 @@ from socialgan.errors import DataError
 from socialgan.recsys.data import Interactions
 from socialgan.recsys.models.cfgan import CFGAN, PurchaseBatches
 
-from .conftest import planted
+from .conftest import own_group_share, planted
 
 #: Small nets and a faster game than the ML-100K defaults, for 40 users x 30 items.
 TINY = dict(hidden_g=32, hidden_d=16, lr_g=1e-3, lr_d=1e-3, batch_size=8)
-
-
-def own_group_share(model: CFGAN, n_users: int = 40, n_items: int = 30, k: int = 5) -> float:
-    """Share of each user's top-k unseen items that are in the user's own taste group."""
-    scores = model.score(np.arange(n_users), exclude=model.train_)
-    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-    mine = (top < n_items // 2) == (np.arange(n_users)[:, None] < n_users // 2)
-    return float(mine.mean())
 
 
 @pytest.fixture(scope="module")

@@ -7,16 +7,10 @@ import socialgan
 from socialgan.errors import DataError
 from socialgan.recsys.models.factorization import ALS, BPR
 
+from .conftest import own_group_share
+
 BPR_FAST = {"factors": 2, "lr": 0.05, "iterations": 300, "seed": 1}
 ALS_FAST = {"factors": 2, "regularization": 1.0, "alpha": 5.0, "iterations": 15, "seed": 1}
-
-
-def own_group_share(model, data, k=5):
-    """Share of each user's top-k (seen items excluded) that lie in the user's own group."""
-    users = np.arange(data.n_users)
-    top = np.argsort(-model.score(users, exclude=model.train_), axis=1)[:, :k]
-    own = (top < data.n_items // 2) == (users[:, None] < data.n_users // 2)
-    return own.mean()
 
 
 @pytest.mark.parametrize("cls,params", [(BPR, BPR_FAST), (ALS, ALS_FAST)])
@@ -30,8 +24,8 @@ def test_training_moves_the_factors_and_keeps_them_finite(toy, cls, params):
 
 @pytest.mark.parametrize("cls,params", [(BPR, BPR_FAST), (ALS, ALS_FAST)])
 def test_recovers_the_planted_groups(toy, cls, params):
-    assert own_group_share(cls(**params).fit(toy), toy) > 0.9
-    assert own_group_share(cls(**{**params, "iterations": 1}).fit(toy), toy) < 0.9
+    assert own_group_share(cls(**params).fit(toy)) > 0.9
+    assert own_group_share(cls(**{**params, "iterations": 1}).fit(toy)) < 0.9
 
 
 def test_bpr_scores_are_implicits_own_including_the_item_bias(toy):

@@ -13,7 +13,7 @@ from socialgan.errors import DataError
 from socialgan.recsys.data import Interactions
 from socialgan.recsys.models.irgan import IRGAN
 
-from .conftest import planted
+from .conftest import own_group_share, planted
 
 #: A short game with larger (Adam) steps than the ML-100K defaults, for 40 users x 30
 #: items; no pretraining, so what G knows it learned from D's rewards. (With the authors'
@@ -31,14 +31,6 @@ TINY = dict(
     reg_d=0.01,
     pretrain_epochs=0,
 )
-
-
-def own_group_share(model: IRGAN, n_users: int = 40, n_items: int = 30, k: int = 5) -> float:
-    """Share of each user's top-k unseen items that are in the user's own taste group."""
-    scores = model.score(np.arange(n_users), exclude=model.train_)
-    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-    mine = (top < n_items // 2) == (np.arange(n_users)[:, None] < n_users // 2)
-    return float(mine.mean())
 
 
 @pytest.fixture(scope="module")

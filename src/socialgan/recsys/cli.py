@@ -27,8 +27,8 @@ app = typer.Typer(
     add_completion=False,
 )
 _DATA_HELP = (
-    "Named data (lastfm, filmtrust) or a 'user item [rating [timestamp]]' file (tab, comma "
-    "or space separated)."
+    "Named data (lastfm, filmtrust) or a file of 'user item rating timestamp' lines (rating "
+    "and timestamp optional; tab, comma or space separated)."
 )
 
 

@@ -58,15 +58,23 @@ class _FriendsHistory:
         friends = self.social_[users] @ history
         return (own + float(self.beta) * friends).tocsr()
 
-    def _graph_state(self) -> dict[str, np.ndarray]:
+    # cooperative overrides: the mixin comes first in each model's bases, so super() is
+    # the plain model (ItemKNN, WeightedEASE)
+    def _fit(self, X: sp.csr_matrix, social: sp.csr_matrix | None) -> None:
+        self._take_graph(social)
+        super()._fit(X, social)  # type: ignore[misc]
+
+    def _state(self) -> dict[str, np.ndarray]:
         g = self.social_
         return {
+            **super()._state(),  # type: ignore[misc]
             "social.indptr": g.indptr.astype(np.int64),
             "social.indices": g.indices.astype(np.int64),
             "social.data": g.data.astype(np.float32),
         }
 
-    def _set_graph_state(self, state: dict[str, np.ndarray]) -> None:
+    def _set_state(self, state: dict[str, np.ndarray]) -> None:
+        super()._set_state(state)  # type: ignore[misc]
         n = len(state["social.indptr"]) - 1
         self.social_ = sp.csr_matrix(
             (state["social.data"], state["social.indices"], state["social.indptr"]), shape=(n, n)
@@ -90,19 +98,8 @@ class SocialItemKNN(_FriendsHistory, ItemKNN):
         super().__init__(top_k=top_k, shrink=shrink, normalize=normalize)
         self.beta = beta
 
-    def _fit(self, X: sp.csr_matrix, social: sp.csr_matrix | None) -> None:
-        self._take_graph(social)
-        super()._fit(X, social)
-
     def _score(self, users: np.ndarray) -> np.ndarray:
         return np.asarray((self._histories(users) @ self.W_).toarray(), dtype=np.float32)
-
-    def _state(self) -> dict[str, np.ndarray]:
-        return {**super()._state(), **self._graph_state()}
-
-    def _set_state(self, state: dict[str, np.ndarray]) -> None:
-        super()._set_state(state)
-        self._set_graph_state(state)
 
 
 class SocialEASE(_FriendsHistory, WeightedEASE):
@@ -128,16 +125,5 @@ class SocialEASE(_FriendsHistory, WeightedEASE):
         super().__init__(l2, l2_diag, weighting, pop_penalty, solver)
         self.beta = beta
 
-    def _fit(self, X: sp.csr_matrix, social: sp.csr_matrix | None) -> None:
-        self._take_graph(social)
-        super()._fit(X, social)
-
     def _score(self, users: np.ndarray) -> np.ndarray:
         return self.debias(self.score_histories(self._histories(users)))
-
-    def _state(self) -> dict[str, np.ndarray]:
-        return {**super()._state(), **self._graph_state()}
-
-    def _set_state(self, state: dict[str, np.ndarray]) -> None:
-        super()._set_state(state)
-        self._set_graph_state(state)

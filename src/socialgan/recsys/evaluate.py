@@ -221,7 +221,9 @@ def search(
             raise ValueError(f"unknown metric {metric!r}; known: {', '.join(scores)}")
         if best is None or scores[metric] > max(t.metrics[metric] for t in trials):
             best = model
-        trials.append(Trial(params, scores, seconds))
+        # a drawn value that ``fixed`` overrides is recorded as the value that was used
+        used = {k: (fixed or {}).get(k, v) for k, v in params.items()}
+        trials.append(Trial(used, scores, seconds))
         if on_trial is not None:
             on_trial(trials[-1])
     assert best is not None

@@ -111,6 +111,45 @@ def demo(
     typer.echo(f"model:       {out / 'model'}  (socialgan image sample {out / 'model'})")
 
 
+@app.command()
+@user_errors
+def score(
+    model: list[Path] = typer.Option(
+        ..., "--model", "-m", help="Text detector folder (repeat for more categories)."
+    ),
+    input: Path = typer.Option(
+        ..., "--input", "-i", help="JSONL: one object (with a text field) or string per line."
+    ),
+    output: Path = typer.Option(..., "--output", "-o", help="JSONL of moderation records."),
+    chunk_size: int = typer.Option(1024, help="Lines scored together and written at once."),
+    text_column: str = typer.Option("text", help="Field holding the text in JSON objects."),
+    threshold: float = typer.Option(
+        None, help="One threshold for every category (default: each model's stored one)."
+    ),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Start OUTPUT afresh (default: resume after its last line)."
+    ),
+) -> None:
+    """Score a file of posts of any size, chunk by chunk, with a progress bar.
+
+    Each output line is {"line", ["id"], "flagged", "categories", "category_scores",
+    "model", "thresholds"}, or {"line", "error"} for a bad input line (the rest is still
+    scored). Rerun the same command after a crash: it resumes after the last line written.
+    """
+    from .serve.batch import Scorer, score_file
+
+    check_int("--chunk-size", chunk_size, minimum=1)
+    scorer = Scorer(model, thresholds=threshold, text_column=text_column)
+    report = score_file(scorer, input, output, chunk_size=chunk_size, overwrite=overwrite)
+    for message in scorer.warnings:
+        typer.echo(f"warning: {message}", err=True)
+    resumed = f" (resumed after line {report.skipped:,})" if report.skipped else ""
+    typer.echo(
+        f"{report.scored:,} scored, {report.errors:,} bad lines{resumed}: {report.output}",
+        err=True,
+    )
+
+
 def main() -> None:
     """Console-script entry point: every sub-app runs under the root group's error guard."""
     app(prog_name="socialgan")

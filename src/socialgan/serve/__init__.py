@@ -1,0 +1,1 @@
+"""Serving socialgan models: batch scoring of files (:mod:`socialgan.serve.batch`)."""

@@ -74,22 +74,10 @@ class Scorer:
         self.warnings: list[str] = []
 
     def parse(self, line: str, number: int) -> dict[str, Any]:
-        """One input line -> ``{"line", ["id"], "text"}`` or ``{"line", ["id"], "error"}``."""
-        record: dict[str, Any] = {"line": number}
-        try:
-            obj: Any = json.loads(line)
-        except json.JSONDecodeError as e:
-            return {**record, "error": f"not valid JSON ({e.msg})"}
-        if isinstance(obj, dict):
-            if "id" in obj:
-                record["id"] = obj["id"]
-            obj = obj.get(self.text_column)
-        if not isinstance(obj, str) or not obj.strip():
-            what = "missing" if obj is None else "empty" if isinstance(obj, str) else "not a string"
-            return {**record, "error": f"text field {self.text_column!r} is {what}"}
-        if len(obj) > self.max_chars:
-            return {**record, "error": f"text has {len(obj):,} characters, over {self.max_chars:,}"}
-        return {**record, "text": obj}
+        """One input line -> ``{"line", ["id"], "text", "meta"}`` or ``{..., "error"}``."""
+        from socialgan.text.readers import parse_post
+
+        return parse_post(line, number, text_column=self.text_column, max_chars=self.max_chars)
 
     def score(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Moderation records for parsed records (errors pass through), in order."""
@@ -98,9 +86,15 @@ class Scorer:
         good = [r for r in records if "text" in r]
         results: Iterator[dict[str, Any]] = iter(())
         if good:
+            X: Any = [r["text"] for r in good]
+            if any(r["meta"] for r in good):  # metadata columns for detectors that use them
+                import pandas as pd
+
+                X = pd.DataFrame([r["meta"] for r in good]).reset_index(drop=True)
+                X["text"] = [r["text"] for r in good]
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                scored = moderate([r["text"] for r in good], self.detectors, self.thresholds)
+                scored = moderate(X, self.detectors, self.thresholds)
             for w in caught:
                 if str(w.message) not in self.warnings:
                     self.warnings.append(str(w.message))

@@ -275,36 +275,16 @@ def _parse_thresholds(items: list[str], categories: list[str]) -> dict[str, floa
 
 def _read_records(path: Path, text_column: str, max_chars: int) -> list[dict[str, Any]]:
     """One record per non-blank line: ``{"line", "text", "meta"}`` or ``{"line", "error"}``."""
-    from .readers import read_utf8
+    from .readers import parse_post, read_utf8
 
-    records = []
     jsonl = path.suffix.lower() in (".jsonl", ".ndjson", ".json")
-    for lineno, line in enumerate(read_utf8(path).split("\n"), 1):
-        if not line.strip():
-            continue
-        rec: dict[str, Any] = {"line": lineno}
-        obj: Any = line.rstrip("\r")
-        if jsonl:
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                records.append({**rec, "error": f"not valid JSON ({e.msg})"})
-                continue
-        meta = {}
-        if isinstance(obj, dict):
-            meta = {k: v for k, v in obj.items() if k != text_column}
-            if "id" in obj:
-                rec["id"] = obj["id"]
-            obj = obj.get(text_column)
-        if not isinstance(obj, str) or not obj.strip():
-            what = "missing" if obj is None else "empty" if isinstance(obj, str) else "not a string"
-            rec["error"] = f"text field {text_column!r} is {what}"
-        elif len(obj) > max_chars:
-            rec["error"] = f"text has {len(obj):,} characters, more than {max_chars:,}"
-        else:
-            rec.update(text=obj, meta=meta)
-        records.append(rec)
-    return records
+    return [
+        parse_post(
+            line.rstrip("\r"), lineno, text_column=text_column, max_chars=max_chars, jsonl=jsonl
+        )
+        for lineno, line in enumerate(read_utf8(path).split("\n"), 1)
+        if line.strip()
+    ]
 
 
 def _moderate_quietly(X: Any, detectors: dict[str, Any], thresholds: dict[str, float]):

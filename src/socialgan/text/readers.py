@@ -267,3 +267,36 @@ def encode_labels(
                 )
     index = {name: k for k, name in enumerate(label_names)}
     return np.array([index[n] for n in names], dtype=np.int64), label_names
+
+
+def parse_post(
+    line: str,
+    number: int,
+    *,
+    text_column: str = "text",
+    max_chars: int = DEFAULT_MAX_CHARS,
+    jsonl: bool = True,
+) -> dict[str, Any]:
+    """One input line of a file to score -> ``{"line", ["id"], "text", "meta"}`` (``meta``:
+    the object's other fields, for detectors with metadata columns) or ``{"line", ["id"],
+    "error"}``. With ``jsonl`` the line is a JSON object (text in ``text_column``) or
+    string; otherwise the line is the text."""
+    record: dict[str, Any] = {"line": number}
+    obj: Any = line
+    if jsonl:
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            return {**record, "error": f"not valid JSON ({e.msg})"}
+    meta: dict[str, Any] = {}
+    if isinstance(obj, dict):
+        meta = {k: v for k, v in obj.items() if k != text_column}
+        if "id" in obj:
+            record["id"] = obj["id"]
+        obj = obj.get(text_column)
+    if not isinstance(obj, str) or not obj.strip():
+        what = "missing" if obj is None else "empty" if isinstance(obj, str) else "not a string"
+        return {**record, "error": f"text field {text_column!r} is {what}"}
+    if len(obj) > max_chars:
+        return {**record, "error": f"text has {len(obj):,} characters, more than {max_chars:,}"}
+    return {**record, "text": obj, "meta": meta}

@@ -43,6 +43,7 @@ Protocol:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import os
@@ -163,10 +164,9 @@ def _one_model(
 ) -> Result:
     """One model's search and test (in a worker process: one torch / BLAS thread)."""
     fixed = _fixed([name], quick, caps)
-    if not worker:
-        return run([name], split, budget=budget, seed=0, fixed=fixed, on_trial=_log)[0]
-    torch.set_num_threads(1)
-    with threadpool_limits(1):
+    if worker:
+        torch.set_num_threads(1)
+    with threadpool_limits(1) if worker else contextlib.nullcontext():
         return run([name], split, budget=budget, seed=0, fixed=fixed, on_trial=_log)[0]
 
 

@@ -121,7 +121,7 @@ class Interactions:
 
 
 # ------------------------------------------------------------------------ reading
-def _sniff_delimiter(path: Path, first: str) -> str | None:
+def _sniff_delimiter(first: str) -> str | None:
     if "\t" in first:
         return "\t"
     if "," in first:
@@ -162,7 +162,7 @@ def _rows(path: Path) -> tuple[list[list[str]], int]:
     content = [(n, line) for n, line in enumerate(lines, 1) if line.strip()]
     if not content:
         raise DataError(f"{path}: the file is empty")
-    delimiter = _sniff_delimiter(path, content[0][1])
+    delimiter = _sniff_delimiter(content[0][1])
     rows: list[list[str]] = []
     numbers: list[int] = []
     reader = csv.reader([line for _, line in content], delimiter=delimiter or " ")
@@ -175,8 +175,8 @@ def _rows(path: Path) -> tuple[list[list[str]], int]:
 
 
 def _index_of(ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Raw ids -> (codes, unique ids in first-seen order... sorted numerically when all are
-    integers, so that index order matches id order)."""
+    """Raw ids -> (codes, unique ids): in first-seen order, or sorted numerically when all
+    are integers (so that index order matches id order)."""
     unique = list(dict.fromkeys(ids))
     if all(u.lstrip("-").isdigit() for u in unique):
         unique.sort(key=int)

@@ -39,7 +39,7 @@ from socialgan.loading import CONFIG_FILE, MODEL_FILE, read_config, read_safeten
 from ..data import Interactions
 from ..metrics import top_k
 
-__all__ = ["CATALOG_FILE", "Recommender", "as_matrix"]
+__all__ = ["CATALOG_FILE", "Recommender", "as_matrix", "csr_from_state", "csr_state"]
 
 CATALOG_FILE = "catalog.json"
 
@@ -56,6 +56,24 @@ def as_matrix(data: Interactions | sp.spmatrix | np.ndarray) -> sp.csr_matrix:
     return X
 
 
+def csr_state(name: str, matrix: sp.csr_matrix) -> dict[str, np.ndarray]:
+    """A CSR matrix as ``{name.indptr, name.indices, name.data}`` arrays for safetensors."""
+    m = sp.csr_matrix(matrix)
+    return {
+        f"{name}.indptr": m.indptr.astype(np.int64),
+        f"{name}.indices": m.indices.astype(np.int64),
+        f"{name}.data": m.data.astype(np.float32),
+    }
+
+
+def csr_from_state(state: dict[str, np.ndarray], name: str) -> sp.csr_matrix:
+    """The square CSR matrix :func:`csr_state` wrote under ``name``."""
+    n = len(state[f"{name}.indptr"]) - 1
+    return sp.csr_matrix(
+        (state[f"{name}.data"], state[f"{name}.indices"], state[f"{name}.indptr"]), shape=(n, n)
+    )
+
+
 class Recommender:
     """Base class: ``fit(interactions, social=None) -> self``, ``recommend(users, k)``."""
 
@@ -67,6 +85,8 @@ class Recommender:
     uses_social: ClassVar[bool] = False
 
     train_: sp.csr_matrix
+    #: training users per item (derived from ``train_``, set with it)
+    item_counts_: np.ndarray
     user_ids_: np.ndarray | None = None
     item_ids_: np.ndarray | None = None
     item_names_: np.ndarray | None = None
@@ -122,6 +142,7 @@ class Recommender:
             values.sum_duplicates()
             values.sort_indices()
         self.train_ = X
+        self.item_counts_ = np.bincount(X.indices, minlength=X.shape[1])
         #: the interaction strengths (play counts, ratings) on X's pattern, for models that
         #: weight them; 1 everywhere for binary input
         self.values_ = values if values.nnz == X.nnz else X
@@ -160,8 +181,7 @@ class Recommender:
 
     def popular(self) -> np.ndarray:
         """Item indices by training popularity, most popular first."""
-        counts = np.asarray(self.train_.sum(axis=0)).ravel()
-        return np.argsort(-counts, kind="stable")
+        return np.argsort(-self.item_counts_, kind="stable")
 
     def recommend(
         self, users: Any, k: int = 10, exclude_seen: bool = True
@@ -308,6 +328,7 @@ class Recommender:
         indices = tensors["train.indices"]
         data = np.ones(len(indices), np.float32)
         model.train_ = sp.csr_matrix((data, indices, indptr), shape=shape)
+        model.item_counts_ = np.bincount(indices, minlength=shape[1])
         model._set_state(
             {k[len("state.") :]: v for k, v in tensors.items() if k.startswith("state.")}
         )

@@ -146,7 +146,7 @@ class EASE(Recommender):
         gamma = float(self.pop_penalty)
         if not gamma:
             return scores
-        popularity = np.maximum(np.diff(self.train_.tocsc().indptr), 1).astype(np.float32)
+        popularity = np.maximum(self.item_counts_, 1).astype(np.float32)
         return scores / popularity**gamma
 
     def score_histories(self, rows: sp.csr_matrix) -> np.ndarray:

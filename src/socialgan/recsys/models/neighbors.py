@@ -22,7 +22,7 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from .base import Recommender
+from .base import Recommender, csr_from_state, csr_state
 
 __all__ = ["ItemKNN", "RP3beta", "TopPop", "keep_top_k"]
 
@@ -67,18 +67,10 @@ class _ItemItem(Recommender):
         return np.asarray((self.train_[users] @ self.W_).toarray(), dtype=np.float32)
 
     def _state(self) -> dict[str, np.ndarray]:
-        W = self.W_.tocsr()
-        return {
-            "W.indptr": W.indptr.astype(np.int64),
-            "W.indices": W.indices.astype(np.int64),
-            "W.data": W.data.astype(np.float32),
-        }
+        return csr_state("W", self.W_)
 
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
-        n = len(state["W.indptr"]) - 1
-        self.W_ = sp.csr_matrix(
-            (state["W.data"], state["W.indices"], state["W.indptr"]), shape=(n, n)
-        )
+        self.W_ = csr_from_state(state, "W")
 
 
 class TopPop(Recommender):

@@ -17,6 +17,7 @@ import scipy.sparse as sp
 
 from socialgan.errors import DataError
 
+from .base import csr_from_state, csr_state
 from .ease import WeightedEASE
 from .neighbors import ItemKNN
 
@@ -65,20 +66,11 @@ class _FriendsHistory:
         super()._fit(X, social)  # type: ignore[misc]
 
     def _state(self) -> dict[str, np.ndarray]:
-        g = self.social_
-        return {
-            **super()._state(),  # type: ignore[misc]
-            "social.indptr": g.indptr.astype(np.int64),
-            "social.indices": g.indices.astype(np.int64),
-            "social.data": g.data.astype(np.float32),
-        }
+        return {**super()._state(), **csr_state("social", self.social_)}  # type: ignore[misc]
 
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
         super()._set_state(state)  # type: ignore[misc]
-        n = len(state["social.indptr"]) - 1
-        self.social_ = sp.csr_matrix(
-            (state["social.data"], state["social.indices"], state["social.indptr"]), shape=(n, n)
-        )
+        self.social_ = csr_from_state(state, "social")
 
 
 class SocialItemKNN(_FriendsHistory, ItemKNN):
